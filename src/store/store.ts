@@ -1,0 +1,35 @@
+/**
+ * The Store seam: one durable state object per file, changed only by ops.
+ *
+ * An op is applied to the in-memory state at once (so readers see it
+ * immediately) and appended to a journal; `commit` resolves once the op is
+ * durable (group-commit fsync), so a caller that acknowledges a change after
+ * awaiting it never loses it, also across kill -9. The snapshot (a lowdb file)
+ * is rewritten in the background when the journal grows; start-up loads the
+ * snapshot and replays the journal.
+ *
+ * One writer per data dir: a second process opening the same store fails.
+ */
+
+export interface Store<S, Op> {
+  /** The current state. Read it freely; change it only through commit(). */
+  readonly state: S
+  /** Applies `op` now and resolves once it is durable. */
+  commit(op: Op): Promise<void>
+  /** Writes a fresh snapshot and truncates the journal (also done in the background). */
+  compact(): Promise<void>
+  /** Flushes pending writes and releases the lock. */
+  close(): Promise<void>
+}
+
+export interface StoreOptions<S, Op> {
+  /** Folder that holds `<name>.json` (snapshot), `<name>.journal` and `<name>.lock`. */
+  dir: string
+  name: string
+  /** The state of an empty store. */
+  initial: () => S
+  /** Applies one op to the state, in place. Must be deterministic: it runs again on replay. */
+  apply: (state: S, op: Op) => void
+  /** Rewrite the snapshot once the journal holds this many bytes (default 8 MiB). */
+  compactAfterBytes?: number
+}
