@@ -23,7 +23,10 @@ export interface Store<S, Op> {
 }
 
 export interface StoreOptions<S, Op> {
-  /** Folder that holds `<name>.json` (snapshot), `<name>.journal` and `<name>.lock`. */
+  /**
+   * Folder that holds `<name>.json` (snapshot), the journal segments
+   * `<name>.journal.<n>` and `<name>.lock`. Created with mode 0700 if missing.
+   */
   dir: string
   name: string
   /** The state of an empty store. */
@@ -32,4 +35,15 @@ export interface StoreOptions<S, Op> {
   apply: (state: S, op: Op) => void
   /** Rewrite the snapshot once the journal holds this many bytes (default 8 MiB). */
   compactAfterBytes?: number
+  /**
+   * Called once at open with the state loaded from the snapshot, before the
+   * journal is replayed through `apply` — e.g. to build an index of the state.
+   */
+  onLoad?: (state: S) => void
+  /**
+   * Things a person should know that do not stop the store: a torn last
+   * journal line dropped at open, a background snapshot that failed (the
+   * journal keeps every change meanwhile). Default: process.emitWarning.
+   */
+  onWarning?: (message: string) => void
 }
