@@ -1,0 +1,48 @@
+/**
+ * Adding many routes through the REST API the way a busy JupyterHub does:
+ * a fixed number of requests in flight on keep-alive connections, each
+ * waiting for its 201 before the next is sent.
+ */
+import type { ProxyApi } from './proxy-api.ts'
+
+export interface FloodResult {
+  added: number
+  failed: number
+  firstFailure: string | undefined
+  ms: number
+  routesPerSec: number
+}
+
+/** The i-th user route of a flood: `/user/u<i>` → target. */
+export function floodRoutePath(i: number): string {
+  return `/user/u${i}`
+}
+
+export async function addManyRoutes(api: ProxyApi, count: number, inFlight: number, target: string): Promise<FloodResult> {
+  let next = 0
+  let added = 0
+  let failed = 0
+  let firstFailure: string | undefined
+  const started = performance.now()
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      const i = next++
+      try {
+        const status = await api.addRoute(floodRoutePath(i), { target, jupyterhub: true, user: `u${i}` })
+        if (status === 201) added++
+        else {
+          failed++
+          firstFailure ??= `POST ${floodRoutePath(i)} answered ${status}`
+        }
+      } catch (error) {
+        failed++
+        firstFailure ??= `POST ${floodRoutePath(i)}: ${(error as Error).message}`
+      }
+      // A proxy that refuses everything should not take 100,000 requests to notice.
+      if (failed > 1_000 && failed > added) return
+    }
+  }
+  await Promise.all(Array.from({ length: inFlight }, worker))
+  const ms = performance.now() - started
+  return { added, failed, firstFailure, ms, routesPerSec: added / (ms / 1000) }
+}
