@@ -25,7 +25,15 @@ export function buildProgram(actions: ProgramActions): Command {
     .helpOption('-h, --help', 'show help and exit')
     .helpCommand(false)
     .showSuggestionAfterError(true)
-    .action(async () => runDefault(program))
+    .allowExcessArguments(true)
+    .action(async (_options: unknown, command: Command) => {
+      const [word] = command.args
+      if (word !== undefined) {
+        const known = program.commands.map((c) => c.name()).join(', ')
+        program.error(`error: unknown command '${word}' (commands: ${known})`, { code: 'commander.unknownCommand' })
+      }
+      await runDefault(program)
+    })
 
   program.addCommand(proxyCommand(actions.startProxy))
   // The hub's other subcommands (user, token, systemd-unit, cluster) are added here as they are built.
