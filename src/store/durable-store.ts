@@ -19,6 +19,10 @@ import { StateFileError, StoreClosedError } from './errors.ts'
 
 const DEFAULT_COMPACT_AFTER_BYTES = 8 * 1024 * 1024
 
+function defaultWarn(message: string): void {
+  process.emitWarning(message, 'MonohubStoreWarning')
+}
+
 /** What `<name>.json` holds: the state and the first journal segment not in it. */
 export interface Snapshot<S> {
   version: 1
@@ -95,12 +99,12 @@ class DurableStore<S, Op> implements Store<S, Op> {
     this.#segment = segment
     this.#journal = journal
     this.#compactAfterBytes = options.compactAfterBytes ?? DEFAULT_COMPACT_AFTER_BYTES
-    this.#warn = options.onWarning ?? ((message) => process.emitWarning(message, 'MonohubStoreWarning'))
+    this.#warn = options.onWarning ?? defaultWarn
   }
 
   static async load<S, Op>(options: StoreOptions<S, Op>, lock: StoreLock): Promise<DurableStore<S, Op>> {
     const { dir, name } = options
-    const warn = options.onWarning ?? ((message: string) => process.emitWarning(message, 'MonohubStoreWarning'))
+    const warn = options.onWarning ?? defaultWarn
     const snapshotFile = path.join(dir, `${name}.json`)
     const db = new Low<Snapshot<S>>(new DurableJsonFile<Snapshot<S>>(snapshotFile), {
       version: 1,

@@ -50,7 +50,8 @@ export function isProcessAlive(pid: number, startTime?: string): boolean {
 }
 
 export async function acquireLock(dir: string, name: string): Promise<StoreLock> {
-  const file = path.join(dir, `${name}.lock`)
+  // The real path, so that two spellings of one folder in this process still meet in `heldHere`.
+  const file = path.join(await fs.realpath(dir), `${name}.lock`)
   const mine = `${process.pid}\n${procStat(process.pid)?.startTime ?? ''}\n`
   // A few rounds: each failed create either finds a live holder (error) or removes a stale lock.
   for (let attempt = 0; attempt < 5; attempt++) {

@@ -16,7 +16,7 @@ export interface Store<S, Op> {
   readonly state: S
   /** Applies `op` now and resolves once it is durable. */
   commit(op: Op): Promise<void>
-  /** Writes a fresh snapshot and truncates the journal (also done in the background). */
+  /** Writes a fresh snapshot and starts a new journal (also done in the background). */
   compact(): Promise<void>
   /** Flushes pending writes and releases the lock. */
   close(): Promise<void>

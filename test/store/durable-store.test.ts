@@ -198,3 +198,20 @@ t.test('a compaction cut short leaves a store that opens with every change', asy
   t.same(third.state.log, ['a', 'b', 'c', 'd'])
   await third.close()
 })
+
+t.test('a snapshot that cannot be written is a warning; every change stays in the journal', async (t) => {
+  const dir = await tempDir(t)
+  // A folder where the snapshot's temp file goes makes every snapshot write fail.
+  await fs.mkdir(path.join(dir, 'tally.json.tmp'))
+  const warnings: string[] = []
+  const store = await openStore(tallyOptions(dir, { compactAfterBytes: 50, onWarning: (m) => warnings.push(m) }))
+  for (let i = 0; i < 20; i++) await store.commit({ id: `op${i}` })
+  await t.rejects(store.compact(), { code: 'EISDIR' })
+  await store.close()
+  t.ok(warnings.length > 0)
+  t.match(warnings[0], `could not write the snapshot ${path.join(dir, 'tally.json')}`)
+  await fs.rmdir(path.join(dir, 'tally.json.tmp'))
+  const again = await openStore(tallyOptions(dir))
+  t.same(again.state.log, Array.from({ length: 20 }, (_, i) => `op${i}`))
+  await again.close()
+})

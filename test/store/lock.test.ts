@@ -10,7 +10,7 @@ import { tempDir } from './temp-dir.ts'
 t.test('the lock file holds our pid and is removed on release', async (t) => {
   const dir = await tempDir(t)
   const lock = await acquireLock(dir, 'routes')
-  t.equal(lock.file, path.join(dir, 'routes.lock'))
+  t.equal(lock.file, path.join(await fs.realpath(dir), 'routes.lock'))
   t.equal(Number.parseInt(await fs.readFile(lock.file, 'utf8'), 10), process.pid)
   await lock.release()
   await t.rejects(fs.stat(lock.file), { code: 'ENOENT' })
@@ -72,5 +72,13 @@ t.test('an empty lock file is taken over once old, refused while fresh', async (
   const old = new Date(Date.now() - 60_000)
   await fs.utimes(file, old, old)
   const lock = await acquireLock(dir, 'routes')
+  await lock.release()
+})
+
+t.test('two spellings of one folder are one lock', async (t) => {
+  const dir = await tempDir(t)
+  const lock = await acquireLock(dir, 'routes')
+  await fs.symlink(dir, path.join(dir, 'alias'))
+  await t.rejects(acquireLock(path.join(dir, 'alias'), 'routes'), StoreLockedError)
   await lock.release()
 })
