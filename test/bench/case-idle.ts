@@ -41,7 +41,7 @@ async function holdIdle(ctx: BenchContext, proxy: RoutingProxy, wanted: number):
   ctx.log(`  ${LABELS[proxy.name]}: opening ${count(tried)} idle WebSockets${tried < wanted ? ` (capped by open-files limits: proxy ${count(proxyLimit)}, runner ${count(runnerLimit)})` : ''}`)
   const url = proxy.url.replace(/^http/, 'ws') + '/ws'
   const rssBefore = await treeRssOf(proxy.child.pid)
-  const opened = await openMany(url, tried, OPEN_CONCURRENCY)
+  const opened = await openMany(url, tried, OPEN_CONCURRENCY, ctx.options.stepBudgetMs)
   await new Promise((resolve) => setTimeout(resolve, 2_000))
   const rssOpen = await treeRssOf(proxy.child.pid)
   const sample = opened.sockets.filter((_, i) => i % Math.max(1, Math.floor(opened.sockets.length / SAMPLE)) === 0).slice(0, SAMPLE)

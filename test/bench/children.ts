@@ -8,6 +8,7 @@
  * kill -9 apply to the program, not to a shell.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { removeTempDirs } from './temp-dirs.ts'
 
 export interface Child {
   name: string
@@ -83,16 +84,18 @@ export function killAllChildren(): void {
 }
 
 /**
- * Makes sure no child outlives the runner. Ctrl-C and SIGTERM exit with the
+ * Makes sure no child outlives the runner and no temp dir is left behind. Ctrl-C and SIGTERM exit with the
  * conventional 130/143 after cleaning up.
  */
 export function installCleanupHandlers(): void {
-  process.once('exit', killAllChildren)
+  process.once('exit', () => {
+    killAllChildren()
+    removeTempDirs()
+  })
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
     process.once(signal, () => {
       process.stderr.write(`\n${signal}: stopping ${live.size} child process(es)\n`)
-      killAllChildren()
-      process.exit(code)
+      process.exit(code) // the 'exit' handler kills the children and removes temp dirs
     })
   }
 }

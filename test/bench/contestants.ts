@@ -5,14 +5,14 @@
  * subcommand and `--data-dir` differ — so neither gets a flag the other lacks.
  */
 import { existsSync, readFileSync } from 'node:fs'
-import { mkdtemp, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startChild, stopChild, type Child } from './children.ts'
 import { renderNginxConfig } from './nginx-config.ts'
 import { freePort } from './ports.ts'
 import { ProxyApi } from './proxy-api.ts'
+import { benchTempDir } from './temp-dirs.ts'
 import { waitUntil } from './wait-until.ts'
 
 export type ContestantName = 'direct' | 'monohub' | 'chp' | 'nginx'
@@ -91,7 +91,7 @@ export function routingProxyCommand(name: 'monohub' | 'chp', port: number, apiPo
 export async function spawnRoutingProxy(plan: RoutingProxyPlan): Promise<RoutingProxy> {
   const port = plan.port ?? (await freePort())
   const apiPort = plan.apiPort ?? (await freePort())
-  const dataDir = plan.name === 'monohub' ? (plan.dataDir ?? (await mkdtemp(join(tmpdir(), 'monohub-bench-data-')))) : undefined
+  const dataDir = plan.name === 'monohub' ? (plan.dataDir ?? benchTempDir('data')) : undefined
   const { command, args } = routingProxyCommand(plan.name, port, apiPort, dataDir)
   const child = startChild(plan.name, command, args, { env: { CONFIGPROXY_AUTH_TOKEN: API_TOKEN } })
   const api = new ProxyApi(`http://127.0.0.1:${apiPort}`, API_TOKEN)
@@ -138,7 +138,7 @@ export async function addStandardRoutes(proxy: RoutingProxy, backendUrl: string,
 /** nginx in front of the backend, or undefined when /usr/sbin/nginx is missing. */
 export async function startNginx(backendPort: number): Promise<Contestant | undefined> {
   if (!nginxAvailable()) return undefined
-  const dir = await mkdtemp(join(tmpdir(), 'monohub-bench-nginx-'))
+  const dir = benchTempDir('nginx')
   const port = await freePort()
   const conf = join(dir, 'nginx.conf')
   await writeFile(conf, renderNginxConfig({ dir, port, backendPort }))

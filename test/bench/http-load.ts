@@ -7,10 +7,10 @@
  * exact ones as one JSON line.
  */
 import { existsSync } from 'node:fs'
-import { mkdtemp, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { startChild } from './children.ts'
+import { benchTempDir } from './temp-dirs.ts'
 
 export type LoadTool = 'wrk' | 'autocannon'
 
@@ -57,8 +57,7 @@ let wrkScript: string | undefined
 
 async function runWrk({ url, connections, seconds }: HttpLoadInput): Promise<HttpLoadResult> {
   if (wrkScript === undefined) {
-    const dir = await mkdtemp(join(tmpdir(), 'monohub-bench-wrk-'))
-    wrkScript = join(dir, 'report.lua')
+    wrkScript = join(benchTempDir('wrk'), 'report.lua')
     await writeFile(wrkScript, WRK_REPORT_LUA)
   }
   const args = ['-t1', `-c${connections}`, `-d${Math.max(1, Math.round(seconds))}s`, '--timeout', '10s', '-s', wrkScript, url]

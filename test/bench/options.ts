@@ -25,6 +25,8 @@ export interface BenchOptions {
   memoryRequests: number
   memorySocketChurn: number
   trieMs: number
+  /** Longest time one open-ended step (route flood, socket opening, request stream) may take. */
+  stepBudgetMs: number
 }
 
 export class UsageError extends Error {
@@ -64,11 +66,12 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     bigConnections: 10,
     wsClients: 50,
     idleSockets: quick ? 1_000 : 10_000,
-    routes: quick ? 10_000 : 100_000,
+    routes: quick ? 5_000 : 100_000,
     routesInFlight: 10,
-    memoryRequests: quick ? 20_000 : 200_000,
-    memorySocketChurn: quick ? 1_000 : 10_000,
+    memoryRequests: quick ? 10_000 : 200_000,
+    memorySocketChurn: quick ? 500 : 10_000,
     trieMs: quick ? 300 : 1_500,
+    stepBudgetMs: quick ? 30_000 : 150_000,
   }
 }
 

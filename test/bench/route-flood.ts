@@ -7,6 +7,10 @@ import type { ProxyApi } from './proxy-api.ts'
 
 export interface FloodResult {
   added: number
+  /** Highest route index answered 201 (-1 for none): the route "added last". */
+  lastAdded: number
+  /** True when the time budget ran out before `count` routes were sent. */
+  stoppedEarly: boolean
   failed: number
   firstFailure: string | undefined
   ms: number
@@ -18,18 +22,24 @@ export function floodRoutePath(i: number): string {
   return `/user/u${i}`
 }
 
-export async function addManyRoutes(api: ProxyApi, count: number, inFlight: number, target: string): Promise<FloodResult> {
+/** Adds routes 0…count-1; stops sending new ones after `budgetMs` so a slow proxy cannot stall the run. */
+export async function addManyRoutes(api: ProxyApi, count: number, inFlight: number, target: string, budgetMs: number): Promise<FloodResult> {
+  const deadline = Date.now() + budgetMs
   let next = 0
   let added = 0
+  let lastAdded = -1
   let failed = 0
   let firstFailure: string | undefined
   const started = performance.now()
   const worker = async (): Promise<void> => {
-    while (next < count) {
+    while (next < count && Date.now() < deadline) {
       const i = next++
       try {
         const status = await api.addRoute(floodRoutePath(i), { target, jupyterhub: true, user: `u${i}` })
-        if (status === 201) added++
+        if (status === 201) {
+          added++
+          lastAdded = Math.max(lastAdded, i)
+        }
         else {
           failed++
           firstFailure ??= `POST ${floodRoutePath(i)} answered ${status}`
@@ -44,5 +54,5 @@ export async function addManyRoutes(api: ProxyApi, count: number, inFlight: numb
   }
   await Promise.all(Array.from({ length: inFlight }, worker))
   const ms = performance.now() - started
-  return { added, failed, firstFailure, ms, routesPerSec: added / (ms / 1000) }
+  return { added, lastAdded, stoppedEarly: next < count, failed, firstFailure, ms, routesPerSec: added / (ms / 1000) }
 }

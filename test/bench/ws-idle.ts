@@ -12,15 +12,16 @@ export interface OpenedSockets {
   ms: number
 }
 
-/** Opens `count` sockets, at most `concurrency` handshakes at a time. */
-export async function openMany(url: string, count: number, concurrency: number): Promise<OpenedSockets> {
+/** Opens up to `count` sockets, at most `concurrency` handshakes at a time, starting no new one after `budgetMs`. */
+export async function openMany(url: string, count: number, concurrency: number, budgetMs: number): Promise<OpenedSockets> {
+  const deadline = Date.now() + budgetMs
   const sockets: WebSocket[] = []
   let failed = 0
   let firstError: string | undefined
   let next = 0
   const started = performance.now()
   const worker = async (): Promise<void> => {
-    while (next < count) {
+    while (next < count && Date.now() < deadline) {
       next++
       try {
         sockets.push(await openSocket(url))
@@ -65,13 +66,14 @@ export async function closeAll(sockets: readonly WebSocket[], timeoutMs = 10_000
   })))
 }
 
-/** Opens and closes `count` sockets, `concurrency` at a time; returns how many failed. */
-export async function churn(url: string, count: number, concurrency: number): Promise<{ failed: number; ms: number }> {
+/** Opens and closes up to `count` sockets, `concurrency` at a time, within `budgetMs`; counts attempts and failures. */
+export async function churn(url: string, count: number, concurrency: number, budgetMs: number): Promise<{ done: number; failed: number; ms: number }> {
+  const deadline = Date.now() + budgetMs
   let failed = 0
   let next = 0
   const started = performance.now()
   const worker = async (): Promise<void> => {
-    while (next < count) {
+    while (next < count && Date.now() < deadline) {
       next++
       try {
         const socket = await openSocket(url)
@@ -82,5 +84,5 @@ export async function churn(url: string, count: number, concurrency: number): Pr
     }
   }
   await Promise.all(Array.from({ length: concurrency }, worker))
-  return { failed, ms: performance.now() - started }
+  return { done: next, failed, ms: performance.now() - started }
 }
