@@ -92,7 +92,7 @@ export function createChpApi(deps: ChpApiDeps): (req: IncomingMessage, res: Serv
 
   /** Answers an error as JSON and logs it — the one place errors are logged. */
   function fail(call: Call, status: number, message: string, err?: unknown, headers?: Record<string, string>): void {
-    const fields = { method: call.method, path: call.path, status }
+    const fields = { method: call.method, path: call.path, status, remote: call.req.socket.remoteAddress }
     if (status >= 500) log.error({ ...fields, err }, `CHP API: ${message}`)
     else log.warn(fields, `CHP API: ${message}`)
     if (call.res.headersSent) {
