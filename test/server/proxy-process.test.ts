@@ -115,3 +115,16 @@ t.test('--ssl-key/--ssl-cert serve https with a self-signed certificate', { skip
   const plain = await fetch(`http://127.0.0.1:${proxy.port}/app/x`).then((r) => r.status, () => 'refused')
   t.not(plain, 200)
 })
+
+t.test('starts with the command line JupyterHub uses, and passes --custom-header values on', async (t) => {
+  const backend = await startEchoBackend(t, 'user')
+  const proxy = await startMonohubProxy(t, {
+    args: ['--error-target', 'http://127.0.0.1:9/hub/error', '--log-level', 'debug', '--custom-header', 'X-Team: blue', '--custom-header', ' X-Env : test '],
+  })
+  await proxy.api('/api/routes/user/a', { method: 'POST', body: JSON.stringify({ target: backend.url, jupyterhub: true, user: 'a', server_name: '' }) })
+  const echo = (await (await fetch(`${proxy.url}/user/a/`)).json()) as Echo
+  t.equal(echo.headers['x-team'], 'blue')
+  t.equal(echo.headers['x-env'], 'test')
+  const route = (await (await proxy.api('/api/routes/user/a')).json()) as Record<string, unknown>
+  t.match(route, { target: backend.url, jupyterhub: true, user: 'a', server_name: '' })
+})
