@@ -98,7 +98,9 @@ export function newUserRecord(name: string, now: number, fields: Partial<Omit<Us
     admin: fields.admin ?? false,
     approved: fields.approved ?? true,
     groups: fields.groups ?? [],
-    sessionGeneration: fields.sessionGeneration ?? 0,
+    // Starts at the creation time, not 0: cookies of a deleted user of the
+    // same name carry a small generation and are refused for the new account.
+    sessionGeneration: fields.sessionGeneration ?? now,
     created: now,
     ...(fields.passwordHash !== undefined ? { passwordHash: fields.passwordHash } : {}),
     ...(fields.lastActivity !== undefined ? { lastActivity: fields.lastActivity } : {}),

@@ -2,7 +2,8 @@
  * Login throttling. Each key (an address, a user name) may fail
  * `maxFailures` times within `windowMs`; then it is locked out for
  * `lockoutMs`, doubling with each further lockout up to `maxLockoutMs`. A key
- * that stays quiet for `maxLockoutMs` starts over. Pure: the clock is passed
+ * that stays quiet for `maxLockoutMs` after its last failure and lockout
+ * starts over. Pure: the clock is passed
  * in. Memory is bounded: past `maxKeys`, the least recently failed key is
  * forgotten first.
  */
@@ -58,7 +59,7 @@ export class Throttle {
   /** Records a failed attempt; returns the decision for the next attempt. */
   fail(key: string, now: number): ThrottleDecision {
     let entry = this.entries.get(key)
-    if (entry !== undefined && now - entry.lastFailure >= this.maxLockoutMs && now >= entry.lockedUntil) entry = undefined
+    if (entry !== undefined && now - Math.max(entry.lastFailure, entry.lockedUntil) >= this.maxLockoutMs) entry = undefined
     if (entry === undefined) {
       entry = { failures: 0, windowStart: now, lockedUntil: 0, lockouts: 0, lastFailure: now }
     } else {

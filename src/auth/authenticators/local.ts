@@ -8,7 +8,7 @@
  */
 import type { Authenticator, AuthRequest, AuthResult } from '../authenticator.ts'
 import { LoginRefusedError } from '../authenticator.ts'
-import { checkPasswordPolicy, hashPassword, verifyPassword, DEFAULT_SCRYPT_PARAMS, MIN_PASSWORD_LENGTH, type ScryptParams } from '../passwords.ts'
+import { checkPasswordPolicy, hashPassword, verifyPassword, needsRehash, DEFAULT_SCRYPT_PARAMS, MIN_PASSWORD_LENGTH, type ScryptParams } from '../passwords.ts'
 import type { HubOp, HubState, UserRecord } from '../records.ts'
 import { newUserRecord } from '../records.ts'
 import { normalizeUserName, userNameProblem, validateUserName } from '../user-name.ts'
@@ -80,6 +80,10 @@ export class LocalAuthenticator implements Authenticator {
     if (!(await this.passwordMatches(user, password)) || user === undefined) return null
     if (!user.approved) {
       throw new LoginRefusedError('PENDING_APPROVAL', `Your account '${name}' is waiting for an administrator's approval. You can log in once it is approved.`)
+    }
+    if (user.passwordHash !== undefined && needsRehash(user.passwordHash, this.params)) {
+      // Parameters were raised since this hash was made: upgrade it now that we know the password.
+      await this.options.commit({ op: 'user.setPassword', name, passwordHash: await hashPassword(password, this.params) })
     }
     return { name, admin: user.admin, groups: user.groups }
   }
