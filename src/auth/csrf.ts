@@ -58,7 +58,9 @@ export function verifyCsrfToken(key: string, binding: CsrfBinding, token: unknow
   if (typeof token !== 'string' || token.length > 200) return false
   const dot = token.indexOf('.')
   if (dot <= 0) return false
-  const given = Buffer.from(token.slice(dot + 1), 'base64url')
-  const expected = mac(key, binding, token.slice(0, dot))
+  // Compare the text, not decoded bytes: base64 has several spellings of the
+  // same bytes (unused low bits of the last character), only ours is accepted.
+  const given = Buffer.from(token.slice(dot + 1))
+  const expected = Buffer.from(mac(key, binding, token.slice(0, dot)).toString('base64url'))
   return given.length === expected.length && timingSafeEqual(given, expected)
 }

@@ -22,8 +22,13 @@ t.test('tokens differ on every page but all verify', async (t) => {
 t.test('missing, malformed and tampered tokens are refused', async (t) => {
   const b = sessionBinding('s')
   const token = createCsrfToken(KEY, b)
-  for (const bad of [undefined, null, '', 'abc', '.abc', token + 'x', 'x' + token, token.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')), 'a'.repeat(500), ['x'], 42]) {
+  for (const bad of [undefined, null, '', 'abc', '.abc', token + 'x', 'x' + token, token.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')), token.replace(/.$/, (c) => (c === 'A' ? 'Q' : 'A')), 'a'.repeat(500), ['x'], 42]) {
     t.equal(verifyCsrfToken(KEY, b, bad), false, `refuses ${JSON.stringify(bad)?.slice(0, 40)}`)
+  }
+  // Every other spelling of the last character: some decode to the same bytes, none is accepted.
+  for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_') {
+    const variant = token.slice(0, -1) + c
+    if (variant !== token && verifyCsrfToken(KEY, b, variant)) t.fail(`accepted a variant ending in ${c}`)
   }
   const [nonce, mac] = token.split('.')
   t.equal(verifyCsrfToken(KEY, b, `${nonce}x.${mac}`), false, 'nonce changed')
