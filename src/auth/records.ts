@@ -55,6 +55,8 @@ function setOwn<T>(map: Record<string, T>, key: string, value: T): void {
 export function hubReducer(state: HubState, op: HubOp): void {
   switch (op.op) {
     case 'user.put':
+      // A new object, never an in-place change: request-identity.ts memoises
+      // scopes per record object and relies on this to see a changed admin flag.
       setOwn(state.users, op.user.name, structuredClone(op.user))
       return
     case 'user.delete': {

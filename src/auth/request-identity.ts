@@ -3,9 +3,10 @@
  * against the hub's records, with the scopes that identity holds. One call
  * for the proxy's hot path and the hub's API alike.
  *
- * Scope sets are memoised (bounded): expanding roles costs microseconds, a
- * Map hit does not, and a user's or token's scopes change only with the
- * user's admin flag (part of the memo key) or never (a token's own scopes).
+ * Scope sets are memoised per record object (WeakMap): expanding roles costs
+ * microseconds, a lookup does not. The reducer replaces a user's record
+ * object on every `user.put` (the only op that can change `admin`), so a
+ * changed user gets fresh scopes at once and old entries are collected.
  */
 import { SESSION_COOKIE_NAME, type Session, type SessionRefusal, type Sessions } from './sessions.ts'
 import { getCookie } from './cookie-header.ts'
@@ -25,13 +26,11 @@ export interface RequestCredentials {
   authorization?: string | undefined
 }
 
-const MEMO_SIZE = 10_000
-
 export class RequestIdentifier {
   private readonly sessions: Sessions
   private readonly state: () => HubState
-  private readonly userMemo = new Map<string, ScopeSet>()
-  private readonly tokenMemo = new Map<string, ScopeSet>()
+  private readonly userMemo = new WeakMap<UserRecord, ScopeSet>()
+  private readonly tokenMemo = new WeakMap<TokenRecord, { owner: UserRecord; scopes: ScopeSet }>()
 
   constructor(sessions: Sessions, state: () => HubState) {
     this.sessions = sessions
@@ -63,29 +62,21 @@ export class RequestIdentifier {
 
   /** Everything `user` may do (memoised). */
   userScopes(user: UserRecord): ScopeSet {
-    const key = `${user.admin ? 'a' : 'u'}:${user.name}`
-    let scopes = this.userMemo.get(key)
+    let scopes = this.userMemo.get(user)
     if (scopes === undefined) {
       scopes = userScopes(user)
-      remember(this.userMemo, key, scopes)
+      this.userMemo.set(user, scopes)
     }
     return scopes
   }
 
   /** A token's scopes: what it asked for, within what its owner may do now (memoised). */
   tokenScopes(token: TokenRecord, owner: UserRecord): ScopeSet {
-    const key = `${owner.admin ? 'a' : 'u'}:${token.id}`
-    let scopes = this.tokenMemo.get(key)
-    if (scopes === undefined) {
-      const ownerScopes = this.userScopes(owner)
-      scopes = intersectScopes(expandScopes(token.scopes, { name: owner.name, scopes: ownerScopes }), ownerScopes)
-      remember(this.tokenMemo, key, scopes)
-    }
+    const memo = this.tokenMemo.get(token)
+    if (memo !== undefined && memo.owner === owner) return memo.scopes
+    const ownerScopes = this.userScopes(owner)
+    const scopes = intersectScopes(expandScopes(token.scopes, { name: owner.name, scopes: ownerScopes }), ownerScopes)
+    this.tokenMemo.set(token, { owner, scopes })
     return scopes
   }
-}
-
-function remember(memo: Map<string, ScopeSet>, key: string, scopes: ScopeSet): void {
-  if (memo.size >= MEMO_SIZE) memo.clear() // rare; rebuilding is cheap
-  memo.set(key, scopes)
 }

@@ -37,3 +37,20 @@ measure('uncached (second key)', uncached, oldKeyValue, 200_000)
   for (let i = 0; i < n; i++) cached.verifySession(getCookie(headers[i & 1023], SESSION_COOKIE_NAME), now, generationOf)
   console.log(`${'getCookie + cached verify'.padEnd(32)} ${(Number(process.hrtime.bigint() - start) / n).toFixed(0).padStart(7)} ns/verify`)
 }
+
+// The whole per-request identity step: Cookie header → user record + scopes (memoised).
+{
+  const { RequestIdentifier } = await import('../../src/auth/request-identity.ts')
+  const { emptyHubState, hubReducer, newUserRecord } = await import('../../src/auth/records.ts')
+  const state = emptyHubState()
+  hubReducer(state, { op: 'user.put', user: newUserRecord('alice', 0, { sessionGeneration: 0 }) })
+  const identifier = new RequestIdentifier(cached, () => state)
+  const headers = Array.from({ length: 1024 }, (_, i) => `_xsrf=abc; ${SESSION_COOKIE_NAME}=${value}; theme=dark` + ' '.repeat(i % 2))
+  const n = 1_000_000
+  let ok = 0
+  for (let i = 0; i < n / 10; i++) identifier.identify({ cookie: headers[i & 1023] }, now)
+  const start = process.hrtime.bigint()
+  for (let i = 0; i < n; i++) if (identifier.identify({ cookie: headers[i & 1023] }, now).via === 'session') ok++
+  if (ok !== n) throw new Error('identify failed during the benchmark')
+  console.log(`${'RequestIdentifier.identify'.padEnd(32)} ${(Number(process.hrtime.bigint() - start) / n).toFixed(0).padStart(7)} ns/request`)
+}
