@@ -3,20 +3,22 @@
  * user route): an API token in `Authorization: token|Bearer <t>`, else the
  * session cookie. One call for the proxy's hot path and the API alike, so it
  * is cheap: a token is one hash and one record lookup, a cookie is served by
- * the Sessions cache, and expanded scope sets are memoised per hub.
+ * the Sessions cache, and expanded scope sets are memoised (RequestIdentifier,
+ * one per hub).
  *
  * A token's scopes are intersected with what its owner may do NOW (the memo
- * key includes the owner's admin flag), so a demoted admin's tokens lose
- * their admin power at once. A token's last use is kept in memory and written
+ * follows the owner's record), so a demoted admin's tokens lose their admin
+ * power at once. A token's last use is kept in memory and written
  * to the store at most once a minute per token, never once per request.
  */
+import { timingSafeEqual } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
 import type { HubContext } from './context.ts'
 import type { UserRecord } from '../auth/records.ts'
-import { getCookie } from '../auth/cookie-header.ts'
-import { SESSION_COOKIE_NAME } from '../auth/sessions.ts'
-import { lookupToken, tokenFromAuthorization, type TokenRecord } from '../auth/tokens.ts'
-import { expandScopes, intersectScopes, userScopes } from '../auth/scopes.ts'
+import type { Session } from '../auth/sessions.ts'
+import { RequestIdentifier } from '../auth/request-identity.ts'
+import { hashToken, tokenFromAuthorization, type TokenRecord } from '../auth/tokens.ts'
+import { expandScopes, ROLES } from '../auth/scopes.ts'
 import { CSRF_HEADER, sessionBinding, verifyCsrfToken } from '../auth/csrf.ts'
 import { forbidden } from './api-errors.ts'
 
@@ -30,15 +32,22 @@ export interface Identity {
   sessionId?: string
   /** With via 'token'. */
   tokenId?: string
+  /** With via 'session': the verified session, and whether to re-issue its cookie on this response (Sessions.refreshSession). */
+  session?: Session
+  refresh?: boolean
 }
 
 /** How long a token's last use may stay in memory only before it is written to the store. */
 export const TOKEN_USE_FLUSH_MS = 60_000
-const MEMO_SIZE = 10_000
+
+/** Name of the identity behind the CLI's per-start admin token (not a valid user name, so never a user's). */
+export const CLI_IDENTITY_NAME = 'monohub:cli'
 
 interface IdentityCache {
-  userScopes: Map<string, ReadonlySet<string>>
-  tokenScopes: Map<string, ReadonlySet<string>>
+  identifier: RequestIdentifier
+  /** Hash of the running hub's in-memory CLI token (runtime-file.ts), never stored. */
+  cliTokenHash: string | undefined
+  cliScopes: ReadonlySet<string>
   /** Token id → last use (ms) not yet written to the store. */
   tokenUse: Map<string, number>
   flushTimer: NodeJS.Timeout | undefined
@@ -49,77 +58,71 @@ const caches = new WeakMap<HubContext, IdentityCache>()
 function cacheOf(hub: HubContext): IdentityCache {
   let cache = caches.get(hub)
   if (cache === undefined) {
-    cache = { userScopes: new Map(), tokenScopes: new Map(), tokenUse: new Map(), flushTimer: undefined }
+    cache = {
+      identifier: new RequestIdentifier(hub.sessions, () => hub.store.state),
+      cliTokenHash: undefined,
+      cliScopes: expandScopes(ROLES.admin ?? []),
+      tokenUse: new Map(),
+      flushTimer: undefined,
+    }
     caches.set(hub, cache)
   }
   return cache
 }
 
-function remember(memo: Map<string, ReadonlySet<string>>, key: string, scopes: ReadonlySet<string>): void {
-  if (memo.size >= MEMO_SIZE) memo.clear() // rare; rebuilding is cheap
-  memo.set(key, scopes)
-}
-
-/** Everything `user` may do now (memoised by name and admin flag). */
-export function scopesOfUser(hub: HubContext, user: Pick<UserRecord, 'name' | 'admin'>): ReadonlySet<string> {
-  const memo = cacheOf(hub).userScopes
-  const key = `${user.admin ? 'a' : 'u'}:${user.name}`
-  let scopes = memo.get(key)
-  if (scopes === undefined) {
-    scopes = userScopes(user)
-    remember(memo, key, scopes)
-  }
-  return scopes
+/** Everything `user` may do now (memoised per record). */
+export function scopesOfUser(hub: HubContext, user: UserRecord): ReadonlySet<string> {
+  return cacheOf(hub).identifier.userScopes(user)
 }
 
 /** A token's scopes: what it asked for, within what its owner may do now. */
-export function scopesOfToken(hub: HubContext, token: TokenRecord, owner: Pick<UserRecord, 'name' | 'admin'>): ReadonlySet<string> {
-  const memo = cacheOf(hub).tokenScopes
-  const key = `${owner.admin ? 'a' : 'u'}:${token.id}`
-  let scopes = memo.get(key)
-  if (scopes === undefined) {
-    const ownerScopes = scopesOfUser(hub, owner)
-    scopes = intersectScopes(expandScopes(token.scopes, { name: owner.name, scopes: ownerScopes }), ownerScopes)
-    remember(memo, key, scopes)
-  }
-  return scopes
+export function scopesOfToken(hub: HubContext, token: TokenRecord, owner: UserRecord): ReadonlySet<string> {
+  return cacheOf(hub).identifier.tokenScopes(token, owner)
+}
+
+/**
+ * Accepts `token` as an admin token of this hub until it stops (or another
+ * one replaces it). Only its hash is kept, in memory (see runtime-file.ts).
+ */
+export function acceptCliToken(hub: HubContext, token: string): void {
+  cacheOf(hub).cliTokenHash = hashToken(token)
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value
 }
 
-function userOf(hub: HubContext, name: string): UserRecord | undefined {
-  const users = hub.store.state.users
-  const user = Object.hasOwn(users, name) ? users[name] : undefined
-  return user !== undefined && user.approved ? user : undefined
+function isCliToken(cache: IdentityCache, authorization: string | undefined): boolean {
+  if (cache.cliTokenHash === undefined) return false
+  const token = tokenFromAuthorization(authorization)
+  if (token === undefined) return false
+  return timingSafeEqual(Buffer.from(hashToken(token), 'hex'), Buffer.from(cache.cliTokenHash, 'hex'))
 }
 
 /**
  * The identity behind a request, or null. A token wins over a cookie (as in
  * JupyterHub), and a bad or expired token is null even when a good cookie is
  * present, so a script with a revoked token fails loudly instead of acting as
- * the browser's user.
+ * the browser's user. Accounts waiting for approval have no identity.
  */
 export function identifyRequest(hub: HubContext, req: { headers: IncomingHttpHeaders }): Identity | null {
+  const cache = cacheOf(hub)
   const now = hub.now()
-  const token = tokenFromAuthorization(headerValue(req.headers.authorization))
-  if (token !== undefined) {
-    const found = lookupToken(hub.store.state.tokens, token, now)
-    if (!found.ok) return null
-    const owner = userOf(hub, found.record.owner)
-    if (owner === undefined) return null
-    recordTokenUse(hub, found.record.id, now)
-    return { name: owner.name, admin: owner.admin, scopes: scopesOfToken(hub, found.record, owner), via: 'token', tokenId: found.record.id }
+  const authorization = headerValue(req.headers.authorization)
+  const who = cache.identifier.identify({ authorization, cookie: headerValue(req.headers.cookie) }, now)
+  switch (who.via) {
+    case 'token':
+      recordTokenUse(hub, cache, who.token.id, now)
+      return { name: who.user.name, admin: who.user.admin, scopes: who.scopes, via: 'token', tokenId: who.token.id }
+    case 'session':
+      if (!who.user.approved) return null
+      return { name: who.user.name, admin: who.user.admin, scopes: who.scopes, via: 'session', sessionId: who.session.sid, session: who.session, refresh: who.refresh }
+    default:
+      if (who.reason === 'bad-token' && isCliToken(cache, authorization)) {
+        return { name: CLI_IDENTITY_NAME, admin: true, scopes: cache.cliScopes, via: 'token', tokenId: 'cli' }
+      }
+      return null
   }
-  const cookie = getCookie(headerValue(req.headers.cookie), SESSION_COOKIE_NAME)
-  if (cookie === undefined) return null
-  const users = hub.store.state.users
-  const check = hub.sessions.verifySession(cookie, now, (name) => (Object.hasOwn(users, name) ? users[name]?.sessionGeneration : undefined))
-  if (!check.ok) return null
-  const user = userOf(hub, check.session.user)
-  if (user === undefined) return null
-  return { name: user.name, admin: user.admin, scopes: scopesOfUser(hub, user), via: 'session', sessionId: check.session.sid }
 }
 
 const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS'])
@@ -143,8 +146,7 @@ export function requireCsrf(hub: HubContext, identity: Identity, req: { method?:
   )
 }
 
-function recordTokenUse(hub: HubContext, id: string, now: number): void {
-  const cache = cacheOf(hub)
+function recordTokenUse(hub: HubContext, cache: IdentityCache, id: string, now: number): void {
   cache.tokenUse.set(id, now)
   if (cache.flushTimer === undefined) {
     cache.flushTimer = setTimeout(() => {
