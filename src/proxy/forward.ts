@@ -83,6 +83,9 @@ function describeUpstreamError(err: Error & { code?: string }): string {
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
       return 'host unreachable'
+    case 'UND_ERR_DESTROYED':
+    case 'UND_ERR_CLOSED':
+      return 'the proxy is shutting down'
     default:
       return err.code ?? err.message
   }
@@ -145,7 +148,8 @@ class ForwardRequest implements Dispatcher.DispatchHandler {
       return
     }
     const detail = describeUpstreamError(err)
-    this.shared.log.warn({ route: this.route.prefix, target: this.route.origin, code: err.code, err: err.code === undefined ? err : undefined }, `upstream not reachable: ${detail}`)
+    const shuttingDown = err.code === 'UND_ERR_DESTROYED' || err.code === 'UND_ERR_CLOSED'
+    this.shared.log[shuttingDown ? 'debug' : 'warn']({ route: this.route.prefix, target: this.route.origin, code: err.code, err: err.code === undefined ? err : undefined }, `upstream not reachable: ${detail}`)
     this.shared.metrics?.request(503)
     this.shared.errorPages.send(this.req, res, 503, detail)
   }

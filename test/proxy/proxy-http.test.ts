@@ -494,3 +494,25 @@ t.test('metrics count requests by status and expose every family', async (t) => 
   t.match(text, /monohub_proxy_websockets_open 0/)
   t.match(text, /process_cpu_user_seconds_total/)
 })
+
+t.test('an upstream that dies mid-body cuts the client response instead of ending it cleanly', async (t) => {
+  const p = await startProxy(t)
+  const backend = await startBackend(t, (req, res) => {
+    res.writeHead(200, { 'content-length': '1000' })
+    res.write('only part')
+    setTimeout(() => req.socket.destroy(), 20)
+  })
+  await p.routes.set('/', { target: backend.url })
+  const url = new URL(p.url)
+  const outcome = await new Promise<string>((resolve) => {
+    request({ host: url.hostname, port: url.port, path: '/', agent: false }, (res) => {
+      res.on('data', () => {})
+      res.on('end', () => resolve('ended'))
+      res.on('error', () => resolve('aborted'))
+      res.on('aborted', () => resolve('aborted'))
+    })
+      .on('error', () => resolve('aborted'))
+      .end()
+  })
+  t.equal(outcome, 'aborted')
+})
