@@ -30,6 +30,11 @@ export interface ProxyDeps {
    * answered the request itself (redirect to login, 403 …); true to forward.
    */
   authorize?: (req: IncomingMessage, res: ServerResponse, route: Route) => boolean
+  /**
+   * The same check for WebSocket upgrades: returns false when it has refused
+   * the upgrade itself (written an HTTP error on the socket and ended it).
+   */
+  authorizeUpgrade?: (req: IncomingMessage, socket: Duplex, route: Route) => boolean
   /** An undici Agent to share; by default the proxy builds its own from options. */
   agent?: Agent
 }
@@ -46,7 +51,7 @@ const HEALTH_PATH = '/_chp_healthz'
 const HEALTH_BODY = JSON.stringify({ status: 'OK' })
 
 export function createProxy(deps: ProxyDeps): Proxy {
-  const { routes, options, log, metrics, authorize } = deps
+  const { routes, options, log, metrics, authorize, authorizeUpgrade } = deps
   const agent = deps.agent ?? createUpstreamAgent(options)
   const errorPages = createErrorPages({ errorTarget: options.errorTarget, errorPath: options.errorPath, dispatcher: agent, log })
   const forwarder = createForwarder({ options, routes, errorPages, log, metrics, agent })
@@ -102,8 +107,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
         writeSocketError(socket, found.status)
         return
       }
-      // The authorize hook answers through a ServerResponse; upgrades are
-      // authorized by the caller (the server) before handing them here.
+      if (authorizeUpgrade !== undefined && !authorizeUpgrade(req, socket, found.route)) return
       webSockets.upgrade(req, socket, head, found.route, found.url)
     },
 

@@ -5,6 +5,7 @@
  */
 
 export class BadPathError extends Error {
+  override readonly name = 'BadPathError'
   readonly code = 'BAD_PATH'
   readonly status = 400
 }
@@ -21,7 +22,9 @@ export function decodePath(path: string): string {
 
 /** Normalises a route key given by an API client or config. */
 export function normalizeRoutePath(raw: string): string {
-  let path = decodePath(raw)
+  // Repeated slashes collapse: the trie ignores empty segments, so "/a//b"
+  // and "/a/b" must be one key in the stored state too.
+  let path = decodePath(raw).replace(/\/{2,}/g, '/')
   if (!path.startsWith('/')) path = '/' + path
   if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1)
   return path

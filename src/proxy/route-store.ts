@@ -46,6 +46,7 @@ export interface Route {
 }
 
 export class RouteTargetError extends Error {
+  override readonly name = 'RouteTargetError'
   readonly code = 'BAD_TARGET'
   readonly status = 400
 }

@@ -6,7 +6,10 @@ t.test('route paths get a leading slash and lose one trailing slash', async (t) 
   t.equal(normalizeRoutePath('/user/a/'), '/user/a')
   t.equal(normalizeRoutePath('/'), '/')
   t.equal(normalizeRoutePath(''), '/')
-  t.equal(normalizeRoutePath('/user/a//'), '/user/a/', 'only one trailing slash is removed, as CHP does')
+  // CHP keeps '/user/a/' here, but its trie (like ours) ignores empty segments,
+  // so the stored key and the table would disagree; monohub collapses slashes.
+  t.equal(normalizeRoutePath('/user/a//'), '/user/a', 'repeated slashes collapse, so state and trie agree')
+  t.equal(normalizeRoutePath('//user///a'), '/user/a')
 })
 
 t.test('route paths are stored decoded', async (t) => {
