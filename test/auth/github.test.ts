@@ -6,6 +6,7 @@
  * errors reported with HTTP 200.
  */
 import t, { type Test } from 'tap'
+import { readFileSync } from 'node:fs'
 import type { Authenticator, AuthRequest, LoginStart } from '../../src/auth/authenticator.ts'
 import { LoginRefusedError } from '../../src/auth/authenticator.ts'
 import { accessRules, decideLogin } from '../../src/auth/access-rules.ts'
@@ -222,4 +223,12 @@ t.test('bad options are refused at start-up, naming the option', async (t) => {
   const defaults = githubAuthenticator(base)
   const start = await defaults.startLogin!(loginRequest, CALLBACK)
   t.match(start.redirectTo, /^https:\/\/github\.com\/login\/oauth\/authorize\?/, 'github.com by default (not contacted here)')
+})
+
+t.test('the GitHub example builds an authenticator whose organisations are allowed groups', async (t) => {
+  const config = JSON.parse(readFileSync(new URL('../../examples/github.json', import.meta.url), 'utf8')) as { authenticator: { kind: string } & GithubAuthenticatorOptions; allowedGroups: string[] }
+  const { kind, ...options } = config.authenticator
+  t.equal(kind, 'github')
+  const auth = githubAuthenticator(options)
+  for (const org of auth.allowedOrganizations) t.ok(config.allowedGroups.includes(org), `${org} is an allowed group`)
 })

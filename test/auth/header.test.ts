@@ -1,4 +1,5 @@
 import t from 'tap'
+import { readFileSync } from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { AuthRequest } from '../../src/auth/authenticator.ts'
@@ -180,4 +181,14 @@ t.test('over real HTTP: the peer address Node reports (::ffff:127.0.0.1 on a dua
   t.equal(bad.status, 403)
   seen.push({ status: bad.status, body: await bad.text() })
   t.match(seen[0]!.body, /does not match/)
+})
+
+t.test('the oauth2-proxy example builds a header authenticator trusting only loopback', async (t) => {
+  const config = JSON.parse(readFileSync(new URL('../../examples/header-oauth2-proxy.json', import.meta.url), 'utf8')) as { authenticator: { kind: string } & HeaderAuthenticatorOptions }
+  const { kind, ...example } = config.authenticator
+  t.equal(kind, 'header')
+  const auth = headerAuthenticator(example)
+  const headers = { 'x-forwarded-user': 'ada', 'x-forwarded-groups': 'hub-users,physics', 'x-monohub-secret': example.secret }
+  t.same(await auth.authenticate(request('::ffff:127.0.0.1', headers)), { name: 'ada', groups: ['hub-users', 'physics'] })
+  t.equal((await refusal(auth.authenticate(request('192.0.2.1', headers)))).code, 'HEADER_UNTRUSTED_ADDRESS')
 })

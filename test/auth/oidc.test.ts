@@ -4,13 +4,15 @@
  * own login and consent forms, the token exchange and userinfo.
  */
 import t, { type Test } from 'tap'
+import { readFileSync } from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Authenticator, AuthRequest, LoginStart } from '../../src/auth/authenticator.ts'
 import { LoginRefusedError } from '../../src/auth/authenticator.ts'
 import { accessRules, decideLogin } from '../../src/auth/access-rules.ts'
 import { oidcAuthenticator, type OidcAuthenticatorOptions } from '../../src/auth/authenticators/oidc.ts'
-import { IdentityProviderError } from '../../src/auth/authenticators/oauth-errors.ts'
+import { IdentityProviderError, loginFailure, networkFailure } from '../../src/auth/authenticators/oauth-errors.ts'
+import { claimValue, groupsFromClaims, userNameFromClaims } from '../../src/auth/authenticators/oidc-claims.ts'
 import { AuthenticatorConfigError } from '../../src/auth/authenticators/authenticator-config-error.ts'
 import { loginAtProvider, startTestProvider, type TestProvider } from '../helpers/oidc-provider.ts'
 
@@ -268,4 +270,48 @@ t.test('bad options are refused at start-up, naming the option', async (t) => {
     }
   }
   t.doesNotThrow(() => oidcAuthenticator({ ...base, scopes: ['email'] }), 'no network at construction')
+})
+
+t.test('the OIDC examples (Google, Entra ID, Keycloak) build authenticators', async (t) => {
+  for (const name of ['oidc-google', 'oidc-entra-id', 'oidc-keycloak']) {
+    const config = JSON.parse(readFileSync(new URL(`../../examples/${name}.json`, import.meta.url), 'utf8')) as { authenticator: { kind: string } & OidcAuthenticatorOptions }
+    t.equal(config.authenticator.kind, 'oidc', name)
+    const { kind: _kind, ...options } = config.authenticator
+    const auth = oidcAuthenticator(options)
+    t.equal(auth.kind, 'redirect', name)
+    t.match(auth.label, /^Sign in with /, name)
+  }
+})
+
+t.test('claims: exact names first, then dotted paths; groups from arrays or a single string', async (t) => {
+  const token = { 'https://example.org/groups': ['a'], realm_access: { roles: ['hub-users', 7, ''] }, group: 'solo', nested: { deep: null } }
+  t.same(claimValue([token], 'https://example.org/groups'), ['a'], 'a URL-shaped claim name is not split on dots')
+  t.same(groupsFromClaims([token], 'realm_access.roles'), ['hub-users'], "Keycloak's nested roles; non-strings and empties dropped")
+  t.same(groupsFromClaims([token], 'group'), ['solo'])
+  t.same(groupsFromClaims([token], 'nested.deep.x'), [])
+  t.same(groupsFromClaims([token], 'missing'), [])
+  t.same(groupsFromClaims([{ g: '' }], 'g'), [])
+  t.same(groupsFromClaims([{}, { realm_access: { roles: ['from-userinfo'] } }], 'realm_access.roles'), ['from-userinfo'], 'the second source is used when the first lacks the claim')
+  t.match(userNameFromClaims([{ preferred_username: 42 }], undefined), { ok: false, message: /claim 'preferred_username' is not a non-empty string \(42\)/ })
+  t.match(userNameFromClaims([{ upn: 'a@b' }], 'upn'), { ok: true, name: 'a@b', claim: 'upn' })
+})
+
+t.test('provider errors map to refusals (400/403) or provider problems (502/503)', async (t) => {
+  const ctx = { label: 'issuer https://id.example/', addressOption: 'authenticator.issuer' }
+  const authz = (error: string, description?: string) => Object.assign(new Error('authorization response error'), { code: 'OAUTH_AUTHORIZATION_RESPONSE_ERROR', error, ...(description === undefined ? {} : { error_description: description }) })
+  t.match(loginFailure(authz('interaction_required'), ctx), { code: 'OAUTH_ACCESS_DENIED', status: 403 })
+  t.match(loginFailure(authz('invalid_scope', 'groups is not allowed'), ctx), { code: 'OAUTH_PROVIDER_ERROR', status: 400, message: /invalid_scope: groups is not allowed/ })
+  t.match(loginFailure({ error: 'redirect_uri_mismatch' }, ctx), { code: 'IDP_REDIRECT_URI', status: 502, message: /register the hub's \/hub\/oauth_callback URL/ })
+  t.match(loginFailure({ error: 'temporarily_unavailable' }, ctx), { code: 'IDP_ERROR', status: 502 })
+  t.match(loginFailure(Object.assign(new Error('x'), { code: 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED' }), ctx), { code: 'IDP_BAD_ID_TOKEN', status: 502, message: /clocks/ })
+  t.match(loginFailure(Object.assign(new Error('unexpected "state"', { cause: new Error('state') }), { code: 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED' }), ctx), { code: 'OAUTH_STATE_MISMATCH', status: 400 })
+  t.match(loginFailure(Object.assign(new Error('response parameter "iss" missing'), { code: 'OAUTH_INVALID_REQUEST' }), ctx), { code: 'OAUTH_BAD_CALLBACK', status: 400 })
+  t.match(loginFailure('weird', ctx), { code: 'IDP_BAD_RESPONSE', status: 502, message: /unexpected answer from issuer https:\/\/id.example\/ \(weird\)/ })
+  const timeout = Object.assign(new Error('operation timed out'), { code: 'OAUTH_TIMEOUT' })
+  t.equal(networkFailure(timeout), 'timed out')
+  t.match(loginFailure(timeout, ctx), { code: 'IDP_UNREACHABLE', status: 503, message: /could not reach issuer https:\/\/id.example\/ \(timed out\)/ })
+  t.equal(networkFailure(new TypeError('fetch failed', { cause: new AggregateError([Object.assign(new Error('x'), { code: 'EHOSTUNREACH' })]) })), 'EHOSTUNREACH')
+  t.equal(networkFailure(new Error('no')), null)
+  const refusal = new LoginRefusedError('X', 'kept as is')
+  t.equal(loginFailure(refusal, ctx), refusal)
 })
