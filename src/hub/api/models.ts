@@ -1,0 +1,45 @@
+/**
+ * The JSON the API answers with, in JupyterHub's shapes (REFERENCE.md §3):
+ * the user model, and the identity model of GET /hub/api/user. Dates are
+ * ISO-8601 UTC with milliseconds and a Z, or null.
+ */
+import type { UserRecord } from '../../auth/records.ts'
+import type { Identity } from '../identity.ts'
+import { hasScope } from '../../auth/scopes.ts'
+
+export function isoOrNull(ms: number | undefined): string | null {
+  return ms === undefined ? null : new Date(ms).toISOString()
+}
+
+/** The full user model. No servers yet: `servers` is empty and `server`/`pending` are null. */
+export function userModel(user: UserRecord): Record<string, unknown> {
+  return {
+    kind: 'user',
+    name: user.name,
+    admin: user.admin,
+    roles: user.admin ? ['admin', 'user'] : ['user'],
+    groups: [...user.groups],
+    created: isoOrNull(user.created),
+    last_activity: isoOrNull(user.lastActivity),
+    server: null,
+    servers: {},
+    pending: null,
+  }
+}
+
+/**
+ * The user model as much as `scopes` may see: the whole model with
+ * `read:users` on that user, else only the name (`list:users` alone, as in
+ * JupyterHub).
+ */
+export function visibleUserModel(user: UserRecord, scopes: ReadonlySet<string>): Record<string, unknown> {
+  const target = { user: user.name, groups: user.groups }
+  if (hasScope(scopes, 'read:users', target)) return userModel(user)
+  return { kind: 'user', name: user.name }
+}
+
+/** GET /hub/api/user: who the caller is and what it may do (jupyterhub-singleuser checks `scopes`). */
+export function identityModel(who: Identity, user: UserRecord | undefined): Record<string, unknown> {
+  const base = user === undefined ? { kind: 'service', name: who.name, admin: who.admin } : userModel(user)
+  return { ...base, scopes: [...who.scopes].sort(), session_id: who.sessionId ?? null }
+}
