@@ -1,0 +1,147 @@
+/**
+ * Builds the HubContext from a validated config: opens the hub's durable
+ * store (`hub.json` + journal in the data dir), loads or creates the 0600
+ * secrets file, and makes the sessions, the authenticator, the access rules
+ * and the login throttle. The caller owns the route table and the logger.
+ */
+import type { Logger } from 'pino'
+import type { HubConfig, AuthenticatorConfig } from '../config/hub-schema.ts'
+import type { HubContext, HubSettings } from './context.ts'
+import type { Routes } from '../proxy/route-store.ts'
+import type { Authenticator } from '../auth/authenticator.ts'
+import type { ScryptParams } from '../auth/passwords.ts'
+import type { Store } from '../store/store.ts'
+import { openStore } from '../store/durable-store.ts'
+import { emptyHubState, hubReducer, type HubOp, type HubState } from '../auth/records.ts'
+import { loadSecrets } from '../auth/secrets.ts'
+import { Sessions } from '../auth/sessions.ts'
+import { LoginThrottle } from '../auth/throttle.ts'
+import { AllowlistFile, accessRules, type AccessRules } from '../auth/access-rules.ts'
+import { LocalAuthenticator } from '../auth/authenticators/local.ts'
+import { oidcAuthenticator } from '../auth/authenticators/oidc.ts'
+import { headerAuthenticator } from '../auth/authenticators/header.ts'
+import { ConfigError } from '../config/errors.ts'
+
+/** The JupyterHub version the API reports (PEP 440; jupyterhub-singleuser checks it). */
+export const JUPYTERHUB_COMPAT_VERSION = '5.4.0'
+
+export interface BuildHubOptions {
+  config: HubConfig
+  routes: Routes
+  log: Logger
+  env?: Record<string, string | undefined>
+  now?: () => number
+  /** Password hashing cost (tests lower it); default scrypt parameters otherwise. */
+  scrypt?: ScryptParams
+  /** Cookies get Secure (the server serves TLS, or publicUrl is https). */
+  tls?: boolean
+}
+
+export interface BuiltHub {
+  hub: HubContext
+  /** Waits for pending changes to be durable and releases the store's lock. */
+  close(): Promise<void>
+}
+
+export function hubSettings(config: HubConfig, tls: boolean): HubSettings {
+  return {
+    publicUrl: config.publicUrl,
+    secureCookies: tls || config.publicUrl?.startsWith('https:') === true,
+    allowSignup: config.allowSignup,
+    minPasswordLength: config.minPasswordLength,
+    jupyterhubVersion: JUPYTERHUB_COMPAT_VERSION,
+  }
+}
+
+/** GitHub's authenticator is loaded only when configured (its file belongs to the auth folder). */
+async function githubAuthenticator(options: Record<string, unknown>): Promise<Authenticator> {
+  // Same extension as this file: .ts when run from source (tests), .js when built.
+  const path = `../auth/authenticators/github${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`
+  let mod: Record<string, unknown>
+  try {
+    mod = (await import(path)) as Record<string, unknown>
+  } catch (err) {
+    throw new ConfigError(`authenticator kind 'github' is not available in this build: ${(err as Error).message}`, 1)
+  }
+  const make = mod.githubAuthenticator
+  if (typeof make !== 'function') throw new ConfigError("authenticator kind 'github' is not available in this build", 1)
+  return (make as (o: Record<string, unknown>) => Authenticator)(options)
+}
+
+async function makeAuthenticator(config: AuthenticatorConfig, settings: HubSettings, store: Store<HubState, HubOp>, now: () => number, scrypt: ScryptParams | undefined): Promise<Authenticator> {
+  const { kind, ...options } = config as AuthenticatorConfig & Record<string, unknown>
+  switch (config.kind) {
+    case 'local':
+      return new LocalAuthenticator({
+        state: () => store.state,
+        commit: (op) => store.commit(op),
+        now,
+        allowSignup: settings.allowSignup,
+        minPasswordLength: settings.minPasswordLength,
+        ...(scrypt === undefined ? {} : { scrypt }),
+      })
+    case 'oidc':
+      return oidcAuthenticator(options as never)
+    case 'header':
+      return headerAuthenticator(options as never)
+    case 'github':
+      return githubAuthenticator(options)
+    case 'custom':
+      return config.authenticator
+    default:
+      throw new ConfigError(`unknown authenticator kind '${String(kind)}'`)
+  }
+}
+
+/** Access rules whose allowlist is re-read (one stat) whenever a login asks for it. */
+function rulesFor(config: HubConfig, authenticator: Authenticator): AccessRules {
+  const base = accessRules({
+    // Local accounts are their own allowlist: whoever has one may log in.
+    allowAll: config.allowAll ?? authenticator instanceof LocalAuthenticator,
+    allowedUsers: config.allowedUsers,
+    adminUsers: config.adminUsers,
+    allowedGroups: config.allowedGroups,
+    adminGroups: config.adminGroups,
+  })
+  if (config.allowlistFile === undefined) return base
+  const file = new AllowlistFile(config.allowlistFile)
+  return {
+    ...base,
+    get allowlist() {
+      return file.names()
+    },
+  }
+}
+
+export async function buildHubContext(options: BuildHubOptions): Promise<BuiltHub> {
+  const { config, routes, log } = options
+  const now = options.now ?? Date.now
+  const settings = hubSettings(config, options.tls ?? false)
+  const secrets = await loadSecrets(config.dataDir, options.env ?? {})
+  const store = await openStore<HubState, HubOp>({
+    dir: config.dataDir,
+    name: 'hub',
+    initial: emptyHubState,
+    apply: hubReducer,
+    onWarning: (message) => log.warn(message),
+  })
+  try {
+    const authenticator = await makeAuthenticator(config.authenticator, settings, store, now, options.scrypt)
+    const hub: HubContext = {
+      settings,
+      log,
+      store,
+      routes,
+      sessions: new Sessions({ keys: secrets.cookieKeys, lifetimeMs: config.sessionLifetime * 1000, idleTimeoutMs: config.sessionIdleTimeout * 1000 }),
+      secrets,
+      authenticator,
+      rules: rulesFor(config, authenticator),
+      throttle: new LoginThrottle(),
+      now,
+    }
+    return { hub, close: () => store.close() }
+  } catch (err) {
+    await store.close()
+    throw err
+  }
+}
