@@ -170,7 +170,7 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
   const { options, routes } = deps
   const ownAgent = deps.agent === undefined
   const agent = deps.agent ?? createUpstreamAgent(options)
-  const rules = requestHeaderRules(options.xForward, options.customHeaders)
+  const rules = requestHeaderRules(options.xForward, options.customHeaders, options.stripRequestHeaders)
   const shared: Shared = { routes, errorPages: deps.errorPages, log: deps.log, metrics: deps.metrics }
   const headersTimeout = options.proxyTimeout
 

@@ -43,24 +43,31 @@ export interface RequestHeaderRules {
   xForward: boolean
   /** Lower-cased names → values; replace any same-named request header. */
   customHeaders: ReadonlyMap<string, string>
+  /** Lower-cased names never forwarded (ProxyOptions.stripRequestHeaders). */
+  stripped: ReadonlySet<string>
 }
 
 /**
  * Header-name lengths worth lower-casing for: hop-by-hop names, host,
  * x-forwarded-*, custom header names. Any other name is copied as sent.
  */
-function interestingLengths(custom: ReadonlyMap<string, string>): Uint8Array {
+function interestingLengths(custom: ReadonlyMap<string, string>, stripped: ReadonlySet<string>): Uint8Array {
   const table = new Uint8Array(256)
-  for (const name of [...HOP_BY_HOP, 'host', 'content-length', XFF, XFPORT, XFPROTO, XFHOST, ...custom.keys()]) {
+  for (const name of [...HOP_BY_HOP, 'host', 'content-length', XFF, XFPORT, XFPROTO, XFHOST, ...custom.keys(), ...stripped]) {
     if (name.length < 256) table[name.length] = 1
   }
   return table
 }
 
-export function requestHeaderRules(xForward: boolean, customHeaders: Record<string, string>): RequestHeaderRules & { lengths: Uint8Array } {
+export function requestHeaderRules(
+  xForward: boolean,
+  customHeaders: Record<string, string>,
+  stripRequestHeaders: readonly string[] = [],
+): RequestHeaderRules & { lengths: Uint8Array } {
   const custom = new Map<string, string>()
   for (const [name, value] of Object.entries(customHeaders)) custom.set(name.toLowerCase(), value)
-  return { xForward, customHeaders: custom, lengths: interestingLengths(custom) }
+  const stripped = new Set(stripRequestHeaders.map((name) => name.toLowerCase()))
+  return { xForward, customHeaders: custom, stripped, lengths: interestingLengths(custom, stripped) }
 }
 
 /**
@@ -88,7 +95,7 @@ export function forwardRequestHeaders(req: IncomingMessage, rules: RequestHeader
     }
     const lower = name.toLowerCase()
     if (lower === 'transfer-encoding' || lower === 'content-length') hasBody = true
-    if (HOP_BY_HOP.has(lower) || connectionNames?.has(lower) === true || custom.has(lower)) continue
+    if (HOP_BY_HOP.has(lower) || connectionNames?.has(lower) === true || custom.has(lower) || rules.stripped.has(lower)) continue
     if (rules.xForward) {
       // Collected (duplicates joined as Node does) and written once below.
       if (lower === XFF) {

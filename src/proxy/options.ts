@@ -22,6 +22,12 @@ export interface ProxyOptions {
   errorPath: string | undefined
   /** Extra headers added to every proxied request (CHP's --custom-header). */
   customHeaders: Record<string, string>
+  /**
+   * Request headers never passed on to a target (lower-case names) — e.g. the
+   * trusted front end's user and shared-secret headers of the header
+   * authenticator, which no user server may see.
+   */
+  stripRequestHeaders: readonly string[]
 }
 
 export const defaultProxyOptions: ProxyOptions = {
@@ -36,4 +42,5 @@ export const defaultProxyOptions: ProxyOptions = {
   errorTarget: undefined,
   errorPath: undefined,
   customHeaders: {},
+  stripRequestHeaders: [],
 }

@@ -46,6 +46,7 @@ export function createWebSocketProxy(deps: WebSocketProxyDeps): WebSocketProxy {
   const maxSockets = options.maxConnectionsPerOrigin
   const httpAgent = new http.Agent({ keepAlive: true, maxSockets })
   const httpsAgent = new https.Agent({ keepAlive: true, maxSockets })
+  const stripped = options.stripRequestHeaders.map((name) => name.toLowerCase())
   const proxy = createProxyServer({ ws: true, xfwd: options.xForward, prependPath: false, headers: options.customHeaders })
   const connections = new Map<IncomingMessage, Connection>()
   let open = 0
@@ -94,6 +95,7 @@ export function createWebSocketProxy(deps: WebSocketProxyDeps): WebSocketProxy {
         }
       })
       req.url = forwardPathFor(route, url, options)
+      for (const name of stripped) delete req.headers[name]
       proxy.ws(req, socket, head, {
         target: route.origin,
         agent: route.protocol === 'https:' ? httpsAgent : httpAgent,

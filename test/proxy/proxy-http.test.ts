@@ -171,6 +171,16 @@ t.test('without xForward no X-Forwarded-* are added; custom headers are', async 
   t.equal(s.headers['x-replaced'], 'new')
 })
 
+t.test('stripped request headers (a trusted front end\'s user and secret) never reach the target', async (t) => {
+  const p = await startProxy(t, { stripRequestHeaders: ['X-Monohub-Secret', 'x-forwarded-user'] })
+  const backend = await startEchoBackend(t)
+  await p.routes.set('/', { target: backend.url })
+  const s = seen(await send(p.url, '/x', { headers: { 'x-monohub-secret': 'shared', 'X-Forwarded-User': 'alice', 'x-other': 'kept' } }))
+  t.equal(s.headers['x-monohub-secret'], undefined)
+  t.equal(s.headers['x-forwarded-user'], undefined)
+  t.equal(s.headers['x-other'], 'kept')
+})
+
 t.test('hop-by-hop headers are dropped both ways; auth and cookies kept', async (t) => {
   const p = await startProxy(t)
   const received: Array<Record<string, string | string[] | undefined>> = []

@@ -126,3 +126,23 @@ t.test('an upgrade to an upstream that is down gets 503 and the socket closes', 
   t.match(error, /503/)
   t.equal(p.proxy.openWebSockets(), 0)
 })
+
+t.test('stripped request headers never reach a WebSocket target', async (t) => {
+  let upgradeHeaders: Record<string, unknown> | undefined
+  const backend = await startWsBackend(t, (ws, _url, headers) => {
+    upgradeHeaders = headers
+    ws.on('message', (data) => ws.send(String(data)))
+  })
+  const p = await startProxy(t, { stripRequestHeaders: ['x-monohub-secret'] })
+  await p.routes.set('/', { target: backend })
+  const client = await new Promise<WebSocket>((resolve, reject) => {
+    const ws = new WebSocket(p.url.replace('http', 'ws') + '/ws', { headers: { 'x-monohub-secret': 'shared', 'x-other': 'kept' } })
+    ws.once('open', () => resolve(ws))
+    ws.once('error', reject)
+  })
+  t.teardown(() => client.close())
+  client.send('hi')
+  t.equal(await nextMessage(client), 'hi')
+  t.equal(upgradeHeaders?.['x-monohub-secret'], undefined)
+  t.equal(upgradeHeaders?.['x-other'], 'kept')
+})
