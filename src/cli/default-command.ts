@@ -1,11 +1,93 @@
 /**
- * What `monohub` does with no subcommand. This will start the hub; until the
- * hub exists it says so and shows the help, and starts nothing.
+ * What `monohub` does with no subcommand (and `monohub serve`, its explicit
+ * alias): run the hub — one server for the hub's pages and API under /hub/
+ * and the proxy for everything else. Flags > MONOHUB_* env > --config file >
+ * defaults; the flag table below generates the help text.
  */
-import type { Command } from 'commander'
+import { Command, Option } from 'commander'
+import { loadHubConfig } from '../config/hub-config.ts'
+import { envName } from '../config/sources.ts'
+import type { HubConfig, HubConfigKey } from '../config/hub-schema.ts'
 
-export async function runDefault(program: Command): Promise<void> {
-  program.outputHelp()
-  process.stderr.write("\nthe hub ('monohub' with no subcommand) is not built yet — use 'monohub proxy' to run the proxy\n")
-  process.exitCode = 1
+interface HubFlag {
+  flags: string
+  key: HubConfigKey
+  help: string
+  defaultText?: string
+}
+
+export const hubFlags: readonly HubFlag[] = [
+  { flags: '--ip <address>', key: 'ip', help: "address to listen on ('' or '*' = all interfaces)", defaultText: 'all interfaces' },
+  { flags: '--port <n>', key: 'port', help: 'port to listen on', defaultText: '8000' },
+  { flags: '--data-dir <dir>', key: 'dataDir', help: 'folder for the hub state (users, tokens, routes) and the 0600 secrets file', defaultText: './monohub-data' },
+  { flags: '--log-level <level>', key: 'logLevel', help: 'debug, info, warn or error', defaultText: 'info' },
+  { flags: '--ssl-key <file>', key: 'sslKey', help: 'TLS key: serve https (with --ssl-cert)' },
+  { flags: '--ssl-cert <file>', key: 'sslCert', help: 'TLS certificate (with --ssl-key)' },
+  { flags: '--public-url <url>', key: 'publicUrl', help: "the address people open, e.g. https://hub.example.org (behind a TLS front end; used for OAuth callbacks and Secure cookies)" },
+  { flags: '--allow-signup', key: 'allowSignup', help: 'local accounts: let people sign up; an admin approves each new account', defaultText: 'off' },
+  { flags: '--min-password-length <n>', key: 'minPasswordLength', help: 'shortest password accepted for local accounts', defaultText: '8' },
+  { flags: '--authenticator <kind>', key: 'authenticator', help: 'local, oidc, github or header (options of the others go in the --config file)', defaultText: 'local' },
+  { flags: '--allowed-users <names>', key: 'allowedUsers', help: 'comma-separated user names that may log in (oidc, github, header)' },
+  { flags: '--admin-users <names>', key: 'adminUsers', help: 'comma-separated user names that are administrators' },
+  { flags: '--allowed-groups <names>', key: 'allowedGroups', help: 'comma-separated groups whose members may log in' },
+  { flags: '--admin-groups <names>', key: 'adminGroups', help: 'comma-separated groups whose members are administrators' },
+  { flags: '--allowlist-file <file>', key: 'allowlistFile', help: 'file with one user name per line who may log in; re-read when it changes' },
+  { flags: '--session-lifetime <seconds>', key: 'sessionLifetime', help: 'a login lasts at most this long', defaultText: '1209600 (14 days)' },
+  { flags: '--session-idle-timeout <seconds>', key: 'sessionIdleTimeout', help: 'a login unused this long ends', defaultText: '259200 (3 days)' },
+]
+
+const envHelp = `
+Environment:
+  MONOHUB_ADMIN_PASSWORD   password of the first 'admin' account (instead of a generated one, printed once)
+  MONOHUB_COOKIE_SECRETS   comma-separated cookie keys (first signs, all verify); default: generated into <data-dir>/secrets.json
+  MONOHUB_CONFIG           same as --config
+  MONOHUB_<SETTING>        any setting above, e.g. MONOHUB_PORT=8000, MONOHUB_DATA_DIR=/var/lib/monohub
+
+Precedence: flags, then MONOHUB_* env, then the --config file, then defaults.
+The config file is JSON with the settings in camelCase, or a JS module (.js/.mjs) whose default
+export is the settings object (it may pass its own authenticator object), e.g.
+  {"port": 8000, "authenticator": {"kind": "oidc", "issuer": "https://id.example.org/realms/main",
+   "clientId": "monohub", "clientSecret": "…"}, "adminUsers": ["alice"]}
+
+First start: an 'admin' account is created and its password printed once, with the URL to open.
+
+Exit codes: 0 stopped cleanly (SIGTERM/SIGINT), 1 could not start or run, 2 wrong command line or config.`
+
+/** Adds the hub's options and help to `command` (the root program and `serve`). */
+export function addHubOptions(command: Command): Command {
+  command.option('--config <file>', 'config file: JSON, or a JS module exporting the settings (env MONOHUB_CONFIG)')
+  for (const spec of hubFlags) {
+    const env = envName(spec.key)
+    command.addOption(new Option(spec.flags, `${spec.help}${spec.defaultText === undefined ? '' : ` (default: ${spec.defaultText})`} [${env}]`))
+  }
+  command.addHelpText('after', envHelp)
+  return command
+}
+
+/** The hub config from a parsed command (only flags typed on the command line count). */
+export async function hubConfigFromCommand(command: Command, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Promise<HubConfig> {
+  const flags: Record<string, unknown> = {}
+  const flagOf: Record<string, string> = {}
+  for (const spec of hubFlags) {
+    const option = command.options.find((o) => o.long === spec.flags.split(' ')[0])
+    if (option === undefined) continue
+    const attribute = option.attributeName()
+    if (command.getOptionValueSource(attribute) !== 'cli') continue
+    flags[spec.key] = command.getOptionValue(attribute)
+    flagOf[spec.key] = option.long ?? spec.key
+  }
+  const configFile = (command.getOptionValue('config') as string | undefined) ?? (env.MONOHUB_CONFIG || undefined)
+  return loadHubConfig({ flags, flagOf: (key) => flagOf[key] ?? `--${key}`, configFile, env, cwd })
+}
+
+/** `monohub serve`: the explicit name of what plain `monohub` does. */
+export function serveCommand(start: (config: HubConfig) => Promise<void>): Command {
+  const command = new Command('serve')
+    .description('run the hub (the same as plain `monohub`)')
+    .helpOption('-h, --help', 'show help and exit')
+  addHubOptions(command)
+  command.action(async (_options: unknown, cmd: Command) => {
+    await start(await hubConfigFromCommand(cmd))
+  })
+  return command
 }

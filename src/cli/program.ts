@@ -1,12 +1,17 @@
 /**
- * The `monohub` command line: root program, its subcommands, and how
- * parse errors end (exit 2 with a pointer to --help).
+ * The `monohub` command line: root program (runs the hub), its subcommands,
+ * and how parse errors end (exit 2 with a pointer to --help).
+ *
+ * Subcommands are listed in `subcommands`: a new one is one line there.
  */
 import { readFileSync } from 'node:fs'
 import { Command } from 'commander'
 import { proxyCommand } from './proxy-command.ts'
-import { runDefault } from './default-command.ts'
+import { addHubOptions, hubConfigFromCommand, serveCommand } from './default-command.ts'
 import type { ProxyConfig } from '../config/proxy-schema.ts'
+import type { HubConfig } from '../config/hub-schema.ts'
+import { startHubProcess } from '../server/hub-process.ts'
+import { stopOnSignals } from '../server/signals.ts'
 
 /** The running program's version, from package.json (two folders up from src/cli and dist/cli alike). */
 export function packageVersion(): string {
@@ -16,27 +21,44 @@ export function packageVersion(): string {
 
 export interface ProgramActions {
   startProxy: (config: ProxyConfig) => Promise<void>
+  /** Default: start the hub process and stop it on SIGTERM/SIGINT. */
+  startHub?: (config: HubConfig) => Promise<void>
 }
+
+async function startHub(config: HubConfig): Promise<void> {
+  const running = await startHubProcess(config)
+  stopOnSignals(running)
+}
+
+/** Every subcommand, in the order `--help` lists them. Add new ones here. */
+export const subcommands: ReadonlyArray<(actions: ProgramActions) => Command> = [
+  (actions) => serveCommand(actions.startHub ?? startHub),
+  (actions) => proxyCommand(actions.startProxy),
+]
 
 export function buildProgram(actions: ProgramActions): Command {
   const program = new Command('monohub')
-    .description('a multi-user hub and a configurable-http-proxy replacement in one Node.js process')
+    .description('a multi-user hub and a configurable-http-proxy replacement in one Node.js process.\nWith no command: run the hub (pages and API under /hub/, the proxy for every other path).')
+    .usage('[options] [command]')
     .version(packageVersion(), '-V, --version', 'print the version and exit')
     .helpOption('-h, --help', 'show help and exit')
     .helpCommand(false)
     .showSuggestionAfterError(true)
     .allowExcessArguments(true)
-    .action(async (_options: unknown, command: Command) => {
-      const [word] = command.args
-      if (word !== undefined) {
-        const known = program.commands.map((c) => c.name()).join(', ')
-        program.error(`error: unknown command '${word}' (commands: ${known})`, { code: 'commander.unknownCommand' })
-      }
-      await runDefault(program)
-    })
+    // Options of the hub belong to the root only before a subcommand's name,
+    // so `monohub proxy --port 9000` stays the proxy's --port.
+    .enablePositionalOptions()
+  addHubOptions(program)
+  program.action(async (_options: unknown, command: Command) => {
+    const [word] = command.args
+    if (word !== undefined) {
+      const known = program.commands.map((c) => c.name()).join(', ')
+      program.error(`error: unknown command '${word}' (commands: ${known})`, { code: 'commander.unknownCommand' })
+    }
+    await (actions.startHub ?? startHub)(await hubConfigFromCommand(command))
+  })
 
-  program.addCommand(proxyCommand(actions.startProxy))
-  // The hub's other subcommands (user, token, systemd-unit, cluster) are added here as they are built.
+  for (const make of subcommands) program.addCommand(make(actions))
 
   // Parse errors: commander prints "error: …"; add where to look, and exit 2.
   const configure = (command: Command): void => {
