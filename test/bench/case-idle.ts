@@ -1,11 +1,12 @@
 /**
- * Idle WebSockets held open through a proxy: memory per connection. Each
+ * Idle WebSockets held open through a fresh proxy (so memory left over from
+ * earlier cases does not count): memory per connection. Each
  * proxied socket costs the proxy two file descriptors (client side and
  * upstream side), so the count is capped by the open-files limit the proxy
  * got; when capped, the report says so and projects RSS to the full count.
  */
 import type { BenchContext } from './bench-context.ts'
-import { LABELS, type RoutingProxy } from './contestants.ts'
+import { addStandardRoutes, LABELS, startRoutingProxy, stopRoutingProxy, type RoutingProxy } from './contestants.ts'
 import { count, divide } from './format.ts'
 import { fdLimitOf, formatMiB, treeRssOf } from './proc-stats.ts'
 import { target, type CaseReport } from './report.ts'
@@ -61,9 +62,17 @@ async function holdIdle(ctx: BenchContext, proxy: RoutingProxy, wanted: number):
 export async function runIdleCase(ctx: BenchContext): Promise<CaseReport> {
   const wanted = ctx.options.idleSockets
   ctx.log(`${count(wanted)} idle WebSockets`)
-  const proxies = [ctx.monohub, ctx.chp].filter((p): p is RoutingProxy => p !== undefined)
   const results: IdleResult[] = []
-  for (const proxy of proxies) results.push(await holdIdle(ctx, proxy, wanted))
+  for (const name of ['monohub', 'chp'] as const) {
+    if (name === 'monohub' && ctx.monohub === undefined) continue
+    const proxy = await startRoutingProxy({ name })
+    try {
+      await addStandardRoutes(proxy, ctx.backend.url, 10)
+      results.push(await holdIdle(ctx, proxy, wanted))
+    } finally {
+      await stopRoutingProxy(proxy)
+    }
+  }
   const m = results.find((r) => r.proxy === 'monohub')
   const lines: string[] = []
   for (const r of results) {
@@ -73,7 +82,7 @@ export async function runIdleCase(ctx: BenchContext): Promise<CaseReport> {
   const met = m === undefined ? undefined : m.failed === 0 && m.echoed === m.sampled && m.rssProjected !== undefined && m.rssProjected <= RSS_LIMIT_BYTES
   return {
     id: 'idle',
-    title: `${count(wanted)} idle WebSockets held open through the proxy`,
+    title: `${count(wanted)} idle WebSockets held open through a fresh proxy`,
     header: ['proxy', 'opened', 'failed', 'open time', 'echo check', 'RSS before', 'RSS open', `RSS at ${count(wanted)}`, 'per socket', 'RSS after close'],
     rows: results.map((r) => [
       LABELS[r.proxy as 'monohub'], count(r.opened), count(r.failed), `${(r.openMs / 1000).toFixed(1)} s`, `${r.echoed}/${r.sampled}`,
@@ -82,9 +91,9 @@ export async function runIdleCase(ctx: BenchContext): Promise<CaseReport> {
     ]),
     lines,
     targets: [target(
-      `${count(wanted)} idle WebSockets through monohub: RSS ≤ 300 MB, all open and answering`,
+      `${count(wanted)} idle WebSockets through monohub: RSS ≤ 300 MB (286 MiB), all open and answering`,
       met,
-      m === undefined ? 'monohub did not run' : `RSS ${formatMiB(m.rssProjected)}${m.tried < m.wanted ? ' (projected)' : ''}, ${count(m.opened)} open, ${m.echoed}/${m.sampled} echoed`,
+      m === undefined ? 'monohub did not run' : `RSS ${count((m.rssProjected ?? Number.NaN) / 1e6)} MB = ${formatMiB(m.rssProjected)}${m.tried < m.wanted ? ' (projected)' : ''}, ${count(m.opened)} open, ${m.echoed}/${m.sampled} echoed`,
     )],
     data: { results },
   }
