@@ -1,0 +1,75 @@
+/**
+ * The node-local record of each user server this node runs, in the durable
+ * store 'servers' of the data dir: enough to poll, stop and re-route it after
+ * a hub restart. Records are node-local (never replicated): the state names
+ * local pids, ports and units.
+ */
+import { openStore } from '../store/durable-store.ts'
+import type { Store } from '../store/store.ts'
+import type { Json } from './spawner.ts'
+
+export interface ServerRecord {
+  user: string
+  /** '' = default server. */
+  name: string
+  /** Name of the spawner that started it. */
+  spawner: string
+  /** The spawner's state (pid, port, unit …). */
+  state: Json
+  /** Route target, e.g. 'http://127.0.0.1:41234'. */
+  url: string
+  /** Milliseconds since the epoch. */
+  started: number
+  /** False between launch and the first good answer; a restart finds out which it is. */
+  ready: boolean
+  userOptions: Record<string, Json>
+  /** The token the proxy injects (apps without JupyterHub OAuth). Kept to restore the route; the file is 0600. */
+  authToken?: string
+  /** SHA-256 (hex) of the server's JUPYTERHUB_API_TOKEN, so the hub can tell which server a token belongs to. */
+  apiTokenHash?: string
+  /** Last activity the server reported itself (ms). Proxy traffic is on the route. */
+  lastActivity?: number
+}
+
+export interface ServersState {
+  servers: Record<string, ServerRecord>
+}
+
+export type ServerOp =
+  | { op: 'put'; key: string; record: ServerRecord }
+  | { op: 'ready'; key: string }
+  | { op: 'delete'; key: string }
+  | { op: 'activity'; key: string; at: number }
+
+export function emptyServersState(): ServersState {
+  return { servers: Object.create(null) as Record<string, ServerRecord> }
+}
+
+export function serversReducer(state: ServersState, op: ServerOp): void {
+  const existing = Object.hasOwn(state.servers, op.key) ? state.servers[op.key] : undefined
+  switch (op.op) {
+    case 'put':
+      Object.defineProperty(state.servers, op.key, { value: structuredClone(op.record), writable: true, enumerable: true, configurable: true })
+      return
+    case 'ready':
+      if (existing !== undefined) existing.ready = true
+      return
+    case 'delete':
+      delete state.servers[op.key]
+      return
+    case 'activity':
+      if (existing !== undefined && op.at > (existing.lastActivity ?? 0)) existing.lastActivity = op.at
+      return
+  }
+}
+
+/** Opens `<dataDir>/servers.json` (+ journal). Fails with StoreLockedError if another process has it. */
+export function openServerStore(dataDir: string, onWarning?: (message: string) => void): Promise<Store<ServersState, ServerOp>> {
+  return openStore<ServersState, ServerOp>({
+    dir: dataDir,
+    name: 'servers',
+    initial: emptyServersState,
+    apply: serversReducer,
+    ...(onWarning === undefined ? {} : { onWarning }),
+  })
+}
