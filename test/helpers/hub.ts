@@ -13,6 +13,7 @@ import type { HubContext } from '../../src/hub/context.ts'
 import { defaultHubConfig } from '../../src/config/hub-config.ts'
 import { startHubProcess, type HubProcessDeps } from '../../src/server/hub-process.ts'
 import type { Teardown } from './monohub-proxy.ts'
+import type { Browser } from './cookie-jar.ts'
 
 /** Fast scrypt for tests (the hash format and checks are the same). */
 export const TEST_SCRYPT = { ln: 4, r: 8, p: 1 }
@@ -73,4 +74,25 @@ export async function startHub(t: Teardown, options: StartHubOptions = {}): Prom
     if (ownDir) await rm(dataDir, { recursive: true, force: true })
   })
   return { url, hub: running.hub, dataDir, adminPassword: running.adminPassword, printed, close }
+}
+
+
+
+export function xsrfOf(page: string): string {
+  const m = /name="_xsrf" value="([^"]+)"/.exec(page)
+  if (m === null) throw new Error('no _xsrf field on the page')
+  return m[1]!
+}
+
+/** GETs `path` and returns its _xsrf. */
+export async function formXsrf(browser: Browser, path: string): Promise<string> {
+  const response = await browser.fetch(path)
+  return xsrfOf(await response.text())
+}
+
+/** Logs in through the login form; returns the final response after redirects. */
+export async function logIn(browser: Browser, username: string, password: string, next?: string): Promise<{ response: Response; visited: string[] }> {
+  const xsrf = await formXsrf(browser, '/hub/login')
+  const action = next === undefined ? '/hub/login' : `/hub/login?next=${encodeURIComponent(next)}`
+  return browser.submit(action, { username, password, _xsrf: xsrf })
 }

@@ -28,10 +28,14 @@ export async function logoutPages(app: FastifyInstance, opts: { hub: HubContext 
 
   app.post('/hub/logout', async (req, reply) => {
     const me = pageUser(hub, req, reply)
-    addCookie(reply, clearSessionCookieHeader(hub.settings.secureCookies))
-    if (me === null) return reply.redirect('/hub/login', 302)
+    if (me === null) {
+      addCookie(reply, clearSessionCookieHeader(hub.settings.secureCookies))
+      return reply.redirect('/hub/login', 302)
+    }
     const form = formOf(req)
+    // Before anything changes: another site must not be able to log people out.
     checkSessionForm(hub, me, form)
+    addCookie(reply, clearSessionCookieHeader(hub.settings.secureCookies))
     if (form.everywhere === '1' || form.everywhere === 'on') {
       await hub.store.commit({ op: 'user.bumpGeneration', name: me.user.name })
       hub.log.info({ user: me.user.name }, `logout everywhere: ${me.user.name}`)
