@@ -7,6 +7,8 @@
 import { readFileSync } from 'node:fs'
 import { Command } from 'commander'
 import { proxyCommand } from './proxy-command.ts'
+import { userCommand } from './user-command.ts'
+import { tokenCommand } from './token-command.ts'
 import { addHubOptions, hubConfigFromCommand, serveCommand } from './default-command.ts'
 import type { ProxyConfig } from '../config/proxy-schema.ts'
 import type { HubConfig } from '../config/hub-schema.ts'
@@ -34,6 +36,8 @@ async function startHub(config: HubConfig): Promise<void> {
 export const subcommands: ReadonlyArray<(actions: ProgramActions) => Command> = [
   (actions) => serveCommand(actions.startHub ?? startHub),
   (actions) => proxyCommand(actions.startProxy),
+  () => userCommand(),
+  () => tokenCommand(),
 ]
 
 export function buildProgram(actions: ProgramActions): Command {
