@@ -43,6 +43,7 @@ button:hover,.button:hover{background:var(--accent-dark)}
 button.full,.button.full{width:100%}
 button.link{background:none;color:var(--muted);padding:0;margin:0;font-weight:400}
 button.link:hover{color:var(--accent);background:none}
+.card button.link{color:var(--accent);text-decoration:underline}
 button.danger{background:#fff;color:var(--danger);border:1px solid var(--danger);padding:.3rem .7rem;margin:0;font-weight:500;font-size:.9rem}
 button.danger:hover{background:#fdecea}
 button.small{padding:.3rem .7rem;margin:0;font-size:.9rem}
