@@ -31,7 +31,8 @@ export class HttpHubAdmin implements HubAdmin {
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       })
     } catch (err) {
-      const reason = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause
+      const reason = cause?.code ?? cause?.message ?? (err as Error).message
       throw new HubAdminError('HUB_UNREACHABLE', `the hub (pid ${this.#runtime.pid}) holds the data dir but does not answer at ${this.url} (${reason}) — is it still starting or stuck? Try again, or stop it and run this command again`, 503)
     }
     const text = await response.text()
