@@ -66,10 +66,17 @@ const oidcOptions = z.strictObject({
   label: str.optional(),
   timeoutSeconds: z.number({ error: 'must be a number of seconds' }).positive().optional(),
 })
-const githubOptions = z.looseObject({
+const githubOptions = z.strictObject({
   kind: z.literal('github'),
   clientId: str,
   clientSecret: str,
+  allowedOrganizations: strList.optional(),
+  scopes: strList.optional(),
+  githubUrl: str.optional(),
+  apiUrl: str.optional(),
+  allowInsecureHttp: z.boolean({ error: 'must be true or false' }).optional(),
+  label: str.optional(),
+  timeoutSeconds: z.number({ error: 'must be a number of seconds' }).positive().optional(),
 })
 const headerOptions = z.strictObject({
   kind: z.literal('header'),

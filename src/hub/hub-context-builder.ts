@@ -11,8 +11,8 @@ import type { Routes } from '../proxy/route-store.ts'
 import type { Authenticator } from '../auth/authenticator.ts'
 import type { ScryptParams } from '../auth/passwords.ts'
 import type { Store } from '../store/store.ts'
-import { openStore } from '../store/durable-store.ts'
-import { emptyHubState, hubReducer, type HubOp, type HubState } from '../auth/records.ts'
+import { openHubStore } from './hub-store.ts'
+import type { HubOp, HubState } from '../auth/records.ts'
 import { loadSecrets } from '../auth/secrets.ts'
 import { Sessions } from '../auth/sessions.ts'
 import { LoginThrottle } from '../auth/throttle.ts'
@@ -20,6 +20,7 @@ import { AllowlistFile, accessRules, type AccessRules } from '../auth/access-rul
 import { LocalAuthenticator } from '../auth/authenticators/local.ts'
 import { oidcAuthenticator } from '../auth/authenticators/oidc.ts'
 import { headerAuthenticator } from '../auth/authenticators/header.ts'
+import { githubAuthenticator } from '../auth/authenticators/github.ts'
 import { ConfigError } from '../config/errors.ts'
 
 /** The JupyterHub version the API reports (PEP 440; jupyterhub-singleuser checks it). */
@@ -53,21 +54,6 @@ export function hubSettings(config: HubConfig, tls: boolean): HubSettings {
   }
 }
 
-/** GitHub's authenticator is loaded only when configured (its file belongs to the auth folder). */
-async function githubAuthenticator(options: Record<string, unknown>): Promise<Authenticator> {
-  // Same extension as this file: .ts when run from source (tests), .js when built.
-  const path = `../auth/authenticators/github${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`
-  let mod: Record<string, unknown>
-  try {
-    mod = (await import(path)) as Record<string, unknown>
-  } catch (err) {
-    throw new ConfigError(`authenticator kind 'github' is not available in this build: ${(err as Error).message}`, 1)
-  }
-  const make = mod.githubAuthenticator
-  if (typeof make !== 'function') throw new ConfigError("authenticator kind 'github' is not available in this build", 1)
-  return (make as (o: Record<string, unknown>) => Authenticator)(options)
-}
-
 async function makeAuthenticator(config: AuthenticatorConfig, settings: HubSettings, store: Store<HubState, HubOp>, now: () => number, scrypt: ScryptParams | undefined): Promise<Authenticator> {
   const { kind, ...options } = config as AuthenticatorConfig & Record<string, unknown>
   switch (config.kind) {
@@ -85,7 +71,7 @@ async function makeAuthenticator(config: AuthenticatorConfig, settings: HubSetti
     case 'header':
       return headerAuthenticator(options as never)
     case 'github':
-      return githubAuthenticator(options)
+      return githubAuthenticator(options as never)
     case 'custom':
       return config.authenticator
     default:
@@ -118,13 +104,7 @@ export async function buildHubContext(options: BuildHubOptions): Promise<BuiltHu
   const now = options.now ?? Date.now
   const settings = hubSettings(config, options.tls ?? false)
   const secrets = await loadSecrets(config.dataDir, options.env ?? {})
-  const store = await openStore<HubState, HubOp>({
-    dir: config.dataDir,
-    name: 'hub',
-    initial: emptyHubState,
-    apply: hubReducer,
-    onWarning: (message) => log.warn(message),
-  })
+  const store = await openHubStore(config.dataDir, { onWarning: (message) => log.warn(message) })
   try {
     const authenticator = await makeAuthenticator(config.authenticator, settings, store, now, options.scrypt)
     const hub: HubContext = {

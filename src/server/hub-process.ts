@@ -26,6 +26,8 @@ import { buildHubContext, type BuiltHub } from '../hub/hub-context-builder.ts'
 import { buildHubApp, type HubAppOptions } from '../hub/app.ts'
 import { ensureFirstAdmin, FIRST_ADMIN_NAME } from '../hub/first-run.ts'
 import { flushTokenUse } from '../hub/identity.ts'
+import { apiPlugin } from '../hub/api/index.ts'
+import { createCliToken, removeRuntimeFile, writeRuntimeFile } from '../hub/runtime-file.ts'
 import { LocalAuthenticator } from '../auth/authenticators/local.ts'
 import { createHubAuthorizer } from './hub-authorize.ts'
 import { createLogger } from './logger.ts'
@@ -51,7 +53,7 @@ export interface HubProcessDeps {
   scrypt?: ScryptParams
   activityFlushMs?: number
   stopGraceMs?: number
-  /** The REST API plugin (default: src/hub/api when present). */
+  /** The REST API plugin (default: src/hub/api's apiPlugin). */
   api?: HubAppOptions['api']
 }
 
@@ -64,16 +66,6 @@ function isHubPath(url: string | undefined): boolean {
 /** ProxyConfig's TLS fields from the hub's config (tls.ts reads only these). */
 function tlsConfig(config: HubConfig): ProxyConfig {
   return { sslKey: config.sslKey, sslCert: config.sslCert, sslRequestCert: false } as ProxyConfig
-}
-
-async function defaultApi(): Promise<HubAppOptions['api']> {
-  try {
-    const mod = (await import(`../hub/api/index${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`)) as { apiPlugin?: HubAppOptions['api'] }
-    return mod.apiPlugin
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return undefined
-    throw err
-  }
 }
 
 export async function startHubProcess(config: HubConfig, deps: HubProcessDeps = {}): Promise<RunningHub> {
@@ -89,11 +81,13 @@ export async function startHubProcess(config: HubConfig, deps: HubProcessDeps = 
   let server: http.Server | undefined
   let flushTimer: NodeJS.Timeout | undefined
   let closing: Promise<void> | undefined
+  let runtimeFileWritten = false
   const upgraded = new Set<Duplex>()
 
   async function close(): Promise<void> {
     closing ??= (async () => {
       if (flushTimer !== undefined) clearInterval(flushTimer)
+      if (runtimeFileWritten) await removeRuntimeFile(config.dataDir).catch((err: unknown) => log.warn({ err }, 'could not remove the runtime file'))
       const stopped = server === undefined ? Promise.resolve() : closeServer(server, stopGraceMs)
       for (const socket of upgraded) socket.destroy()
       await proxy?.close()
@@ -146,11 +140,14 @@ export async function startHubProcess(config: HubConfig, deps: HubProcessDeps = 
       return server
     }
 
-    const api = deps.api ?? (await defaultApi())
-    const app = await buildHubApp(hub, { serverFactory: serverFactory as never, ...(api === undefined ? {} : { api }) })
+    const app = await buildHubApp(hub, { serverFactory: serverFactory as never, api: deps.api ?? apiPlugin })
     await app.ready()
     if (server === undefined) throw new Error('fastify did not create the server')
     await listen(server, config.ip, config.port, 'the hub', '--ip/--port')
+    // How `monohub user|token` reach this hub while it holds the data dir's lock.
+    const localUrl = listenerUrl(tls === undefined ? 'http' : 'https', config.ip === '' ? '127.0.0.1' : config.ip, (server.address() as AddressInfo).port)
+    await writeRuntimeFile(config.dataDir, { url: localUrl, token: createCliToken(hub) })
+    runtimeFileWritten = true
 
     flushTimer = setInterval(() => {
       opened.routes.flushActivity().catch((err: unknown) => log.error({ err }, 'writing route activity failed'))

@@ -4,10 +4,11 @@ import { createToken } from '../../src/auth/tokens.ts'
 import { startHub, logIn, formXsrf, type TestHub } from '../helpers/hub.ts'
 import { startEchoBackend } from '../helpers/echo-backend.ts'
 import { Browser } from '../helpers/cookie-jar.ts'
+import type { Teardown } from '../helpers/monohub-proxy.ts'
 
 const HTML = { accept: 'text/html,application/xhtml+xml' }
 
-async function hubWithAlice(t: Parameters<Parameters<typeof t.test>[1]>[0], env: Record<string, string> = {}, dataDir?: string): Promise<{ h: TestHub; backend: { hits: number } }> {
+async function hubWithAlice(t: Teardown, env: Record<string, string> = {}, dataDir?: string): Promise<{ h: TestHub; backend: { hits: number } }> {
   const h = await startHub(t, { env, ...(dataDir === undefined ? {} : { dataDir }) })
   const backend = await startEchoBackend(t, 'alice-server')
   await h.hub.routes.set('/user/alice', { target: backend.url, user: 'alice', server_name: '' })
