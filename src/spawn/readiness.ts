@@ -31,7 +31,11 @@ export class ServerGoneError extends Error {
 export interface WaitReadyOptions {
   headers: Record<string, string>
   signal: AbortSignal
-  /** Resolves false when the server has stopped; called at most every `aliveCheckMs`. */
+  /**
+   * Resolves false when the server has stopped. Called after `aliveCheckMs`
+   * (default 200), then at doubling intervals up to 5 s — cheap for a local
+   * process, and not a flood of calls for a script spawner's poll.
+   */
   isAlive: () => Promise<boolean>
   aliveCheckMs?: number
   /** Timeout of one GET (default 2000 ms). */
@@ -44,7 +48,7 @@ export interface WaitReadyOptions {
  */
 export async function waitReady(url: string, options: WaitReadyOptions): Promise<void> {
   const { signal } = options
-  const aliveCheckMs = options.aliveCheckMs ?? 250
+  let aliveCheckMs = options.aliveCheckMs ?? 200
   let delay = 20
   let lastAliveCheck = Date.now()
   for (;;) {
@@ -52,8 +56,9 @@ export async function waitReady(url: string, options: WaitReadyOptions): Promise
     const status = await probe(url, options.headers, options.probeTimeoutMs ?? 2000)
     if (status > 0 && status < 500) return
     signal.throwIfAborted()
-    if (Date.now() - lastAliveCheck >= aliveCheckMs || status === 0) {
+    if (Date.now() - lastAliveCheck >= aliveCheckMs) {
       lastAliveCheck = Date.now()
+      aliveCheckMs = Math.min(aliveCheckMs * 2, 5000)
       if (!(await options.isAlive())) throw new ServerGoneError()
     }
     await sleep(delay, undefined, { signal }).catch(() => {})
