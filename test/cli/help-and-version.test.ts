@@ -1,5 +1,8 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { readFileSync } from 'node:fs'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { runMonohub } from '../helpers/monohub-proxy.ts'
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -18,10 +21,44 @@ const proxyFlagNames = [
   '--storage-backend', '--insecure', '--socket', '--auto-rewrite', '--change-origin', '--protocol-rewrite',
 ]
 
-t.test('monohub --help lists the proxy command, --help and --version', async (t) => {
-  const run = await runMonohub(['--help'])
+// The hub's own settings (plain `monohub` / `monohub serve`), each with its MONOHUB_* variable.
+const hubFlagNames = [
+  '--config', '--ip', '--port', '--data-dir', '--log-level', '--ssl-key', '--ssl-cert', '--public-url',
+  '--allow-signup', '--min-password-length', '--authenticator', '--allowed-users', '--admin-users',
+  '--allowed-groups', '--admin-groups', '--allowlist-file', '--session-lifetime', '--session-idle-timeout',
+]
+
+/** A fresh empty directory to run the CLI in, so a test can check nothing was created there. */
+async function emptyCwd(t: Test): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'monohub-cli-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  return dir
+}
+
+t.test('monohub --help documents the hub: its flags with their env vars, the subcommands and MONOHUB_ADMIN_PASSWORD', async (t) => {
+  const run = await runMonohub(['--help'], { cwd: await emptyCwd(t) })
   t.equal(run.code, 0)
-  for (const text of ['Usage: monohub', 'proxy', '--version', '--help']) t.match(run.stdout, text)
+  t.match(run.stdout, /^Usage: monohub /)
+  for (const flag of hubFlagNames) t.match(run.stdout, new RegExp(`(^|\\s)${flag}(\\s|$)`, 'm'), `help mentions ${flag}`)
+  // Commander wraps lines to the terminal width: compare with whitespace collapsed.
+  const text = run.stdout.replace(/\s+/g, ' ')
+  t.match(text, 'With no command: run the hub')
+  t.match(text, '(default: ./monohub-data) [MONOHUB_DATA_DIR]')
+  t.match(text, '(default: 8000) [MONOHUB_PORT]')
+  t.match(text, '[MONOHUB_IP]')
+  t.match(text, '(env MONOHUB_CONFIG)')
+  t.match(text, 'MONOHUB_ADMIN_PASSWORD password of the first \'admin\' account')
+  for (const command of ['serve', 'proxy', 'user', 'token']) {
+    t.match(run.stdout, new RegExp(`^ {2}${command} `, 'm'), `subcommand ${command} listed`)
+  }
+  for (const flag of ['--version', '--help']) t.match(run.stdout, flag)
+})
+
+t.test('monohub serve --help shows the same hub flags as plain monohub', async (t) => {
+  const run = await runMonohub(['serve', '--help'], { cwd: await emptyCwd(t) })
+  t.equal(run.code, 0)
+  t.match(run.stdout, 'Usage: monohub serve')
+  for (const flag of hubFlagNames) t.match(run.stdout, new RegExp(`(^|\\s)${flag}(\\s|$)`, 'm'), `serve --help mentions ${flag}`)
 })
 
 t.test('monohub proxy --help describes every flag, its default and env var', async (t) => {
@@ -43,11 +80,21 @@ t.test('--version prints the package version', async (t) => {
   t.equal(run.stdout.trim(), pkg.version)
 })
 
-t.test('monohub with no subcommand shows help, says the hub is not built yet and starts nothing', async (t) => {
-  const run = await runMonohub([])
-  t.equal(run.code, 1)
-  t.match(run.stdout, 'Usage: monohub')
-  t.match(run.stderr, /hub .* is not built yet/)
+t.test('plain monohub with a bad hub setting exits 2 naming the flag, and creates no data dir', async (t) => {
+  const cwd = await emptyCwd(t)
+  const run = await runMonohub(['--port', 'abc'], { cwd })
+  t.equal(run.code, 2)
+  t.match(run.stderr, "port must be an integer 1–65535, got 'abc' (from --port)")
+  t.same(await readdir(cwd), [], 'nothing written in the working directory')
+})
+
+t.test('plain monohub with an unknown flag exits 2 with a pointer to --help, and creates no data dir', async (t) => {
+  const cwd = await emptyCwd(t)
+  const run = await runMonohub(['--prot', '9000'], { cwd })
+  t.equal(run.code, 2)
+  t.match(run.stderr, "error: unknown option '--prot'")
+  t.match(run.stderr, "run 'monohub --help'")
+  t.same(await readdir(cwd), [], 'nothing written in the working directory')
 })
 
 t.test('an unknown flag is named, with a pointer to --help, exit 2', async (t) => {
