@@ -51,6 +51,12 @@ export interface Authenticator {
   readonly kind: 'form' | 'redirect' | 'header'
   /** Label for the login button ("Sign in with Keycloak"); form kinds may omit it. */
   readonly label?: string
+  /**
+   * Request headers that carry credentials meant for the hub alone (a trusted
+   * front end's user, groups and shared-secret headers): the hub's proxy
+   * strips them from every request it forwards, so no user server sees them.
+   */
+  readonly privateRequestHeaders?: readonly string[]
   /** Redirect kinds: begin a login. `callbackUrl` is this hub's absolute callback URL. */
   startLogin?(req: AuthRequest, callbackUrl: string): Promise<LoginStart>
   /** Who made this request, or null when they did not prove it. May throw an error with `code` and `status`. */

@@ -59,7 +59,7 @@ export interface SessionOptions {
   lifetimeMs?: number
   /** Refused after this long without a refresh; 0 disables; default 3 days. */
   idleTimeoutMs?: number
-  /** Re-issue a cookie older than this; default 1 hour. */
+  /** Re-issue a cookie older than this; default 1 hour, or a quarter of a shorter idle timeout. */
   refreshAfterMs?: number
   /** Verified cookies kept in memory; default 10 000. */
   cacheSize?: number
@@ -136,7 +136,8 @@ export class Sessions {
     this.keysById = new Map(options.keys.map((k) => [keyId(k), k]))
     this.lifetimeMs = options.lifetimeMs ?? 14 * 24 * 3600_000
     this.idleTimeoutMs = options.idleTimeoutMs ?? 3 * 24 * 3600_000
-    this.refreshAfterMs = options.refreshAfterMs ?? 3600_000
+    // Re-issued well before the idle timeout could end a session in use (short idle timeouts included).
+    this.refreshAfterMs = options.refreshAfterMs ?? (this.idleTimeoutMs > 0 ? Math.min(3600_000, Math.floor(this.idleTimeoutMs / 4)) : 3600_000)
     this.generationSize = Math.floor(Math.max(0, options.cacheSize ?? 10_000) / 2)
   }
 

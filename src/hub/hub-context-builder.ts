@@ -79,6 +79,16 @@ async function makeAuthenticator(config: AuthenticatorConfig, settings: HubSetti
   }
 }
 
+/**
+ * GitHub's `allowedOrganizations` are allowed groups: the GitHub
+ * authenticator reports a user's organisations (lower-cased) as groups.
+ */
+function allowedGroupsOf(config: HubConfig): string[] {
+  const auth = config.authenticator
+  if (auth.kind !== 'github' || auth.allowedOrganizations === undefined) return config.allowedGroups
+  return [...config.allowedGroups, ...auth.allowedOrganizations.map((org) => org.trim().toLowerCase())]
+}
+
 /** Access rules whose allowlist is re-read (one stat) whenever a login asks for it. */
 function rulesFor(config: HubConfig, authenticator: Authenticator): AccessRules {
   const base = accessRules({
@@ -86,7 +96,7 @@ function rulesFor(config: HubConfig, authenticator: Authenticator): AccessRules 
     allowAll: config.allowAll ?? authenticator instanceof LocalAuthenticator,
     allowedUsers: config.allowedUsers,
     adminUsers: config.adminUsers,
-    allowedGroups: config.allowedGroups,
+    allowedGroups: allowedGroupsOf(config),
     adminGroups: config.adminGroups,
   })
   if (config.allowlistFile === undefined) return base

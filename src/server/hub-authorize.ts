@@ -10,13 +10,21 @@
  *
  * Hot path: the session check is the Sessions cache (a Map lookup) plus the
  * expiry and generation checks; nothing is allocated for an owner's request.
+ *
+ * Session refresh: someone who works only in their server never loads a hub
+ * page, so a cookie due for a refresh is re-issued here, on the proxied
+ * response (Set-Cookie added before forwarding). Node's writeHead lets an
+ * upstream's own Set-Cookie replace headers set earlier, so on such a
+ * response ours is dropped — the cookie stays due and the next response
+ * carries it. (Exact every time would need forward.ts to keep Set-Cookie
+ * values already on the response when it writes the upstream's headers.)
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { HubContext } from '../hub/context.ts'
 import type { Route } from '../proxy/route-store.ts'
 import type { UserRecord } from '../auth/records.ts'
-import { SESSION_COOKIE_NAME } from '../auth/sessions.ts'
+import { SESSION_COOKIE_NAME, type Session } from '../auth/sessions.ts'
 import { getCookie } from '../auth/cookie-header.ts'
 import { hasScope } from '../auth/scopes.ts'
 import { identifyRequest } from '../hub/identity.ts'
@@ -39,8 +47,11 @@ export function createHubAuthorizer(hub: HubContext): HubAuthorizer {
     return Object.hasOwn(users, name) ? users[name] : undefined
   }
   const generationOf = (name: string): number | undefined => userOf(name)?.sessionGeneration
+  // The session `decide` just allowed and found due for a refresh (set and read synchronously).
+  let due: Session | undefined
 
   function decide(req: IncomingMessage, route: Route): Verdict {
+    due = undefined
     const owner = route.data.user
     if (typeof owner !== 'string') return 'allow'
     let known = false
@@ -49,10 +60,16 @@ export function createHubAuthorizer(hub: HubContext): HubAuthorizer {
       const check = hub.sessions.verifySession(cookie, hub.now(), generationOf)
       if (check.ok) {
         const name = check.session.user
-        if (name === owner) return 'allow'
+        if (name === owner) {
+          if (check.refresh) due = check.session
+          return 'allow'
+        }
         const user = userOf(name)
         if (user !== undefined && user.approved) {
-          if (user.admin) return 'allow'
+          if (user.admin) {
+            if (check.refresh) due = check.session
+            return 'allow'
+          }
           known = true
         }
       }
@@ -74,7 +91,14 @@ export function createHubAuthorizer(hub: HubContext): HubAuthorizer {
 
     authorize(req, res, route) {
       const verdict = decide(req, route)
-      if (verdict === 'allow') return true
+      if (verdict === 'allow') {
+        if (due !== undefined) {
+          const now = hub.now()
+          const fresh = hub.sessions.refreshSession(due, now)
+          res.appendHeader('set-cookie', hub.sessions.cookieHeader(fresh.value, fresh.session, now, hub.settings.secureCookies))
+        }
+        return true
+      }
       refuse(req, res, verdict, route)
       return false
     },

@@ -53,6 +53,8 @@ export interface HubProcessDeps {
   scrypt?: ScryptParams
   activityFlushMs?: number
   stopGraceMs?: number
+  /** Clock (tests move it to check idle and absolute session lifetimes). */
+  now?: () => number
   /** The REST API plugin (default: src/hub/api's apiPlugin). */
   api?: HubAppOptions['api']
 }
@@ -104,12 +106,14 @@ export async function startHubProcess(config: HubConfig, deps: HubProcessDeps = 
   let adminPassword: string | undefined
   let hub: HubContext
   try {
-    built = await buildHubContext({ config, routes: opened.routes, log, env, tls: tls !== undefined, ...(deps.scrypt === undefined ? {} : { scrypt: deps.scrypt }) })
+    built = await buildHubContext({ config, routes: opened.routes, log, env, tls: tls !== undefined, ...(deps.scrypt === undefined ? {} : { scrypt: deps.scrypt }), ...(deps.now === undefined ? {} : { now: deps.now }) })
     hub = built.hub
     adminPassword = (await ensureFirstAdmin(hub, env)).generatedPassword
 
     const authorizer = createHubAuthorizer(hub)
-    proxy = createProxy({ routes: opened.routes, options: { ...defaultProxyOptions, keepAliveTimeout: config.keepAliveTimeout }, log, authorize: authorizer.authorize })
+    // A trusted front end's credential headers (header authenticator) never reach user servers.
+    const stripRequestHeaders = hub.authenticator.privateRequestHeaders ?? []
+    proxy = createProxy({ routes: opened.routes, options: { ...defaultProxyOptions, keepAliveTimeout: config.keepAliveTimeout, stripRequestHeaders }, log, authorize: authorizer.authorize })
     const theProxy = proxy
     const routes = opened.routes
 

@@ -21,8 +21,11 @@ export interface TestProviderOptions {
   accounts: TestAccount[]
   clientId?: string
   clientSecret?: string
-  /** Redirect URIs the client may use. */
-  redirectUris: string[]
+  /**
+   * Redirect URIs the client may use; a function is asked at the first
+   * request (a hub started after the provider knows its callback only then).
+   */
+  redirectUris: string[] | (() => string[])
   /** Put profile/email/groups claims into the ID token too (default: userinfo only, oidc-provider's conformant default for the code flow). */
   claimsInIdToken?: boolean
   /** Token endpoint client authentication the client is registered with (default client_secret_basic). */
@@ -31,7 +34,8 @@ export interface TestProviderOptions {
 
 export interface TestProvider {
   issuer: string
-  provider: Provider
+  /** The provider (built at the first request, or here when first asked). */
+  readonly provider: Provider
   close(): Promise<void>
 }
 
@@ -42,11 +46,11 @@ export async function startTestProvider(options: TestProviderOptions): Promise<T
   const { port } = server.address() as AddressInfo
   const issuer = `http://127.0.0.1:${port}`
   const accounts = new Map(options.accounts.map((a) => [a.sub, a]))
-  const provider = new Provider(issuer, {
+  const build = (): Provider => new Provider(issuer, {
     clients: [{
       client_id: options.clientId ?? 'monohub',
       client_secret: options.clientSecret ?? 'monohub-test-secret',
-      redirect_uris: options.redirectUris,
+      redirect_uris: typeof options.redirectUris === 'function' ? options.redirectUris() : options.redirectUris,
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       token_endpoint_auth_method: options.tokenEndpointAuthMethod ?? 'client_secret_basic',
@@ -80,10 +84,19 @@ export async function startTestProvider(options: TestProviderOptions): Promise<T
       ctx.body = `oidc-provider error: ${JSON.stringify(out)}`
     },
   })
-  server.on('request', provider.callback())
+  let provider: Provider | undefined
+  let callback: ReturnType<Provider['callback']> | undefined
+  server.on('request', (req, res) => {
+    provider ??= build()
+    callback ??= provider.callback()
+    void callback(req, res)
+  })
   return {
     issuer,
-    provider,
+    get provider() {
+      provider ??= build()
+      return provider
+    },
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections()
       server.close(() => resolve())

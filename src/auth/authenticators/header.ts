@@ -10,7 +10,8 @@
  * a misconfigured or bypassed front end.
  *
  * The front end sends the secret on every request, so the proxy must not
- * pass `secretHeader` (nor the user headers) on to user servers.
+ * pass `secretHeader` (nor the user headers) on to user servers: they are
+ * listed in `privateRequestHeaders`, which the hub's proxy strips.
  */
 import type { Authenticator, AuthRequest, AuthResult } from '../authenticator.ts'
 import { LoginRefusedError } from '../authenticator.ts'
@@ -76,6 +77,7 @@ class HeaderAuthenticator implements Authenticator {
   readonly userHeader: string
   readonly groupsHeader: string | undefined
   readonly secretHeader: string
+  readonly privateRequestHeaders: readonly string[]
   private readonly groupsSeparator: string
   private readonly trusted: TrustedAddresses
   private readonly secret: string
@@ -92,6 +94,7 @@ class HeaderAuthenticator implements Authenticator {
     }
     this.secret = options.secret
     this.label = options.label ?? 'Single sign-on'
+    this.privateRequestHeaders = [this.userHeader, this.groupsHeader, this.secretHeader].filter((h) => h !== undefined).map((h) => h.toLowerCase())
   }
 
   /**
