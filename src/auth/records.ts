@@ -1,5 +1,6 @@
 /**
- * The hub's replicated records — users and API tokens — and the reducer that
+ * The hub's replicated records — users, API tokens, groups and the OAuth
+ * clients of running user servers — and the reducer that
  * applies an op to them. The reducer runs again when the journal is replayed
  * (and, in a cluster, on every node), so it is deterministic: every time and
  * value it needs is inside the op, and an op about a record that is no longer
@@ -22,9 +23,40 @@ export interface UserRecord {
   lastActivity?: number
 }
 
+/** A group (JupyterHub's /hub/api/groups). Members are listed on the users (UserRecord.groups). */
+export interface GroupRecord {
+  name: string
+  /** Free-form JSON, as JupyterHub's group `properties`. */
+  properties: Record<string, unknown>
+  /** Milliseconds since the epoch. */
+  created: number
+}
+
+/**
+ * A user server registered as an OAuth client of the hub (jupyterhub-singleuser
+ * logs its users in through the hub). Registered when the server starts,
+ * removed when it stops; stored so a server adopted after a hub restart keeps working.
+ */
+export interface OAuthClientRecord {
+  /** 'jupyterhub-user-<name>' or 'jupyterhub-user-<name>-<server>' */
+  id: string
+  user: string
+  /** '' = the default server. */
+  server: string
+  /** Relative, e.g. '/user/alice/oauth_callback'; a request must name exactly this. */
+  redirectUri: string
+  /** The id of the server's API token, which is the client's secret. */
+  secretTokenId: string
+  created: number
+}
+
 export interface HubState {
   users: Record<string, UserRecord>
   tokens: Record<string, TokenRecord>
+  /** Absent in data dirs written before groups existed: read with groupsOf(). */
+  groups?: Record<string, GroupRecord>
+  /** Absent in data dirs written before OAuth clients existed: read with oauthClientsOf(). */
+  oauthClients?: Record<string, OAuthClientRecord>
 }
 
 export type HubOp =
@@ -36,10 +68,39 @@ export type HubOp =
   | { op: 'token.put'; token: TokenRecord }
   | { op: 'token.delete'; id: string }
   | { op: 'token.touch'; id: string; at: number }
+  /** Moves a user's last activity forward (never back). */
+  | { op: 'user.activity'; name: string; at: number }
+  | { op: 'group.put'; group: GroupRecord }
+  /** Also removes the group from its members. */
+  | { op: 'group.delete'; name: string }
+  /** Adds and removes members (users that do not exist are skipped). */
+  | { op: 'group.members'; name: string; add: string[]; remove: string[] }
+  | { op: 'oauthClient.put'; client: OAuthClientRecord }
+  | { op: 'oauthClient.delete'; id: string }
+
+function emptyMap<T>(): Record<string, T> {
+  // Null-prototype objects: a user called "__proto__" or "constructor" is just a key.
+  return Object.create(null) as Record<string, T>
+}
 
 export function emptyHubState(): HubState {
-  // Null-prototype objects: a user called "__proto__" or "constructor" is just a key.
-  return { users: Object.create(null) as Record<string, UserRecord>, tokens: Object.create(null) as Record<string, TokenRecord> }
+  return { users: emptyMap(), tokens: emptyMap(), groups: emptyMap(), oauthClients: emptyMap() }
+}
+
+const NO_GROUPS: Readonly<Record<string, GroupRecord>> = Object.freeze(emptyMap<GroupRecord>())
+const NO_CLIENTS: Readonly<Record<string, OAuthClientRecord>> = Object.freeze(emptyMap<OAuthClientRecord>())
+
+export function groupsOf(state: HubState): Readonly<Record<string, GroupRecord>> {
+  return state.groups ?? NO_GROUPS
+}
+
+export function oauthClientsOf(state: HubState): Readonly<Record<string, OAuthClientRecord>> {
+  return state.oauthClients ?? NO_CLIENTS
+}
+
+/** Replaces `user` with a copy whose groups are `groups` (a new object: see user.put). */
+function setGroups(state: HubState, user: UserRecord, groups: string[]): void {
+  setOwn(state.users, user.name, { ...structuredClone(user), groups })
 }
 
 function own<T>(map: Record<string, T>, key: string): T | undefined {
@@ -62,6 +123,8 @@ export function hubReducer(state: HubState, op: HubOp): void {
     case 'user.delete': {
       delete state.users[op.name]
       for (const id of Object.keys(state.tokens)) if (own(state.tokens, id)?.owner === op.name) delete state.tokens[id]
+      const clients = state.oauthClients
+      if (clients !== undefined) for (const id of Object.keys(clients)) if (own(clients, id)?.user === op.name) delete clients[id]
       return
     }
     case 'user.setPassword': {
@@ -85,6 +148,38 @@ export function hubReducer(state: HubState, op: HubOp): void {
       if (token !== undefined && (token.lastUsed === undefined || op.at > token.lastUsed)) token.lastUsed = op.at
       return
     }
+    case 'user.activity': {
+      const user = own(state.users, op.name)
+      if (user !== undefined && (user.lastActivity === undefined || op.at > user.lastActivity)) user.lastActivity = op.at
+      return
+    }
+    case 'group.put':
+      setOwn((state.groups ??= emptyMap()), op.group.name, structuredClone(op.group))
+      return
+    case 'group.delete': {
+      if (state.groups !== undefined) delete state.groups[op.name]
+      for (const user of Object.values(state.users)) {
+        if (user.groups.includes(op.name)) setGroups(state, user, user.groups.filter((g) => g !== op.name))
+      }
+      return
+    }
+    case 'group.members': {
+      for (const name of op.add) {
+        const user = own(state.users, name)
+        if (user !== undefined && !user.groups.includes(op.name)) setGroups(state, user, [...user.groups, op.name])
+      }
+      for (const name of op.remove) {
+        const user = own(state.users, name)
+        if (user !== undefined && user.groups.includes(op.name)) setGroups(state, user, user.groups.filter((g) => g !== op.name))
+      }
+      return
+    }
+    case 'oauthClient.put':
+      setOwn((state.oauthClients ??= emptyMap()), op.client.id, structuredClone(op.client))
+      return
+    case 'oauthClient.delete':
+      if (state.oauthClients !== undefined) delete state.oauthClients[op.id]
+      return
     default: {
       // A newer version's op in the journal: ignore rather than refuse to start.
       const unknown: never = op

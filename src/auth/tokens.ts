@@ -20,8 +20,16 @@ export interface TokenRecord {
   note: string
   /** As requested (unexpanded), e.g. ['inherit'] or ['read:users!user=alice']. */
   scopes: string[]
-  /** What made it: a person on the token page / API, or the hub for a user server. */
-  kind: 'api' | 'server'
+  /**
+   * What made it: a person on the token page / API ('api'), the hub for a
+   * user server ('server', the server's own token), or the hub's OAuth
+   * provider for someone logging in to a user server ('oauth').
+   */
+  kind: 'api' | 'server' | 'oauth'
+  /** With kind 'server' and 'oauth': the server it belongs to ('' = default); revoked when it stops. */
+  server?: string
+  /** With kind 'oauth': the OAuth client it was issued to. */
+  client?: string
   /** Milliseconds since the epoch. */
   created: number
   expiresAt?: number
@@ -43,6 +51,8 @@ export interface NewToken {
   note?: string
   scopes?: string[]
   kind?: TokenRecord['kind']
+  server?: string
+  client?: string
   now: number
   /** Lifetime in seconds; undefined = no expiry. */
   expiresIn?: number
@@ -62,6 +72,8 @@ export function createToken(spec: NewToken): { token: string; record: TokenRecor
     kind: spec.kind ?? 'api',
     created: spec.now,
   }
+  if (spec.server !== undefined) record.server = spec.server
+  if (spec.client !== undefined) record.client = spec.client
   if (spec.expiresIn !== undefined) record.expiresAt = spec.now + spec.expiresIn * 1000
   return { token, record }
 }
