@@ -84,7 +84,8 @@ function emptyMap<T>(): Record<string, T> {
 }
 
 export function emptyHubState(): HubState {
-  return { users: emptyMap(), tokens: emptyMap(), groups: emptyMap(), oauthClients: emptyMap() }
+  // groups and oauthClients appear with their first record (older data dirs have neither).
+  return { users: emptyMap(), tokens: emptyMap() }
 }
 
 const NO_GROUPS: Readonly<Record<string, GroupRecord>> = Object.freeze(emptyMap<GroupRecord>())
