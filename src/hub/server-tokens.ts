@@ -68,11 +68,12 @@ export function serverEnvProvider(hub: HubContext, hubApiUrl: string): ServerEnv
 export async function revokeServerTokens(hub: HubContext, user: string, server: string): Promise<void> {
   const state = hub.store.state
   const commits: Promise<void>[] = []
-  for (const token of Object.values(state.tokens)) {
-    if (token.owner !== user || token.server !== server) continue
-    if (token.kind === 'server' || token.kind === 'oauth') commits.push(hub.store.commit({ op: 'token.delete', id: token.id }))
-  }
   const clientId = serverClientId(user, server)
+  for (const token of Object.values(state.tokens)) {
+    // OAuth tokens are owned by whoever logged in (an admin, too): found by their client.
+    const ours = token.kind === 'server' ? token.owner === user && token.server === server : token.kind === 'oauth' && token.client === clientId
+    if (ours) commits.push(hub.store.commit({ op: 'token.delete', id: token.id }))
+  }
   const clients = oauthClientsOf(state)
   // Client ids can collide ('alice' + server 'x' vs user 'alice-x'): only remove this server's own.
   const client = Object.hasOwn(clients, clientId) ? clients[clientId] : undefined

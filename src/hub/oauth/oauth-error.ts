@@ -1,0 +1,31 @@
+/**
+ * Errors of the OAuth token endpoint, in RFC 6749 §5.2's JSON shape
+ * `{"error": "invalid_grant", "error_description": "…"}` — what OAuth
+ * clients (jupyterhub-singleuser's HubOAuth among them) read.
+ */
+
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'access_denied'
+
+export class OAuthError extends Error {
+  readonly error: OAuthErrorCode
+  readonly status: number
+  readonly code: string
+
+  constructor(status: 400 | 401 | 403, error: OAuthErrorCode, description: string) {
+    super(description)
+    this.name = 'OAuthError'
+    this.status = status
+    this.error = error
+    this.code = `OAUTH_${error.toUpperCase()}`
+  }
+
+  toJSON(): { error: OAuthErrorCode; error_description: string } {
+    return { error: this.error, error_description: this.message }
+  }
+}
