@@ -6,11 +6,13 @@
  * `authenticator` is {kind: 'local'} (default), {kind: 'oidc', …},
  * {kind: 'github', …} or {kind: 'header', …} with the options of
  * src/auth/authenticators/<kind>.ts — or, from a JS config module, an object
- * implementing the Authenticator seam itself.
+ * implementing the Authenticator seam itself. The same goes for `spawner`
+ * (see spawner-schema.ts).
  */
 import { z } from 'zod'
 import * as f from './fields.ts'
 import type { Authenticator } from '../auth/authenticator.ts'
+import { spawnerConfigDefaults, spawnerConfigFields } from './spawner-schema.ts'
 
 /** A list of names: a JSON array of strings, or one comma-separated string (flags, env). */
 export const nameList = f.field('a list of names (JSON array of strings, or comma-separated)', (value) => {
@@ -164,6 +166,8 @@ export const hubConfigSchema = z.strictObject({
   /** A session unused this long ends. */
   sessionIdleTimeout: seconds,
   keepAliveTimeout: f.milliseconds,
+  /** Users' servers: spawner, command, limits, named servers, culling (spawner-schema.ts). */
+  ...spawnerConfigFields,
 })
 
 export type HubConfig = z.output<typeof hubConfigSchema>
@@ -185,6 +189,7 @@ export const hubConfigDefaults: Partial<Record<HubConfigKey, unknown>> = {
   sessionLifetime: 14 * 86400,
   sessionIdleTimeout: 3 * 86400,
   keepAliveTimeout: 5000,
+  ...spawnerConfigDefaults,
 }
 
 export const hubPathKeys: ReadonlySet<string> = new Set<HubConfigKey>(['dataDir', 'sslKey', 'sslCert', 'allowlistFile'])

@@ -13,6 +13,7 @@ import type { HubSecrets } from '../auth/secrets.ts'
 import type { Authenticator } from '../auth/authenticator.ts'
 import type { AccessRules } from '../auth/access-rules.ts'
 import type { LoginThrottle } from '../auth/throttle.ts'
+import type { ServerManager } from '../spawn/lifecycle.ts'
 
 /** Settings the hub app reads (a subset of the hub config, already validated). */
 export interface HubSettings {
@@ -25,6 +26,8 @@ export interface HubSettings {
   minPasswordLength: number
   /** Version reported by GET /hub/api (PEP 440, JupyterHub-compatible). */
   jupyterhubVersion: string
+  /** Users may run named servers besides their default one (the home page offers them). */
+  allowNamedServers?: boolean
 }
 
 export interface HubContext {
@@ -39,6 +42,8 @@ export interface HubContext {
   readonly authenticator: Authenticator
   readonly rules: AccessRules
   readonly throttle: LoginThrottle
+  /** Users' servers on this node: start, stop, status, progress (src/spawn). */
+  readonly servers: ServerManager
   /** Clock, injectable for tests. */
   readonly now: () => number
 }

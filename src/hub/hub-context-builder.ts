@@ -22,6 +22,10 @@ import { oidcAuthenticator } from '../auth/authenticators/oidc.ts'
 import { headerAuthenticator } from '../auth/authenticators/header.ts'
 import { githubAuthenticator } from '../auth/authenticators/github.ts'
 import { ConfigError } from '../config/errors.ts'
+import type { ServerEnvProvider } from '../spawn/server-env.ts'
+import type { ServerEvent } from '../spawn/lifecycle.ts'
+import type { Spawner } from '../spawn/spawner.ts'
+import { openServers } from './hub-servers.ts'
 
 /** The JupyterHub version the API reports (PEP 440; jupyterhub-singleuser checks it). */
 export const JUPYTERHUB_COMPAT_VERSION = '5.4.0'
@@ -36,11 +40,19 @@ export interface BuildHubOptions {
   scrypt?: ScryptParams
   /** Cookies get Secure (the server serves TLS, or publicUrl is https). */
   tls?: boolean
+  /** The hub's part of each user server's environment (API token, URLs); default: user and prefix only. */
+  serverEnv?: ServerEnvProvider
+  /** Server lifecycle events (ready, stopped, died …), e.g. to revoke a stopped server's API token. */
+  onServerEvent?: (event: ServerEvent, hub: HubContext) => void
+  /** How often running servers are polled (tests shorten it). */
+  serverPollIntervalMs?: number
+  /** A spawner object instead of the one the config names (tests). */
+  spawner?: Spawner
 }
 
 export interface BuiltHub {
   hub: HubContext
-  /** Waits for pending changes to be durable and releases the store's lock. */
+  /** Closes the server manager (servers keep running), waits for pending changes to be durable and releases the stores' locks. */
   close(): Promise<void>
 }
 
@@ -51,6 +63,7 @@ export function hubSettings(config: HubConfig, tls: boolean): HubSettings {
     allowSignup: config.allowSignup,
     minPasswordLength: config.minPasswordLength,
     jupyterhubVersion: JUPYTERHUB_COMPAT_VERSION,
+    allowNamedServers: config.allowNamedServers,
   }
 }
 
@@ -115,8 +128,18 @@ export async function buildHubContext(options: BuildHubOptions): Promise<BuiltHu
   const settings = hubSettings(config, options.tls ?? false)
   const secrets = await loadSecrets(config.dataDir, options.env ?? {})
   const store = await openHubStore(config.dataDir, { onWarning: (message) => log.warn(message) })
+  let servers: HubContext['servers'] | undefined
   try {
     const authenticator = await makeAuthenticator(config.authenticator, settings, store, now, options.scrypt)
+    let built: HubContext | undefined
+    const onServerEvent = options.onServerEvent
+    servers = await openServers({
+      config, routes, log: log.child({ part: 'spawn' }), now,
+      ...(options.serverEnv === undefined ? {} : { serverEnv: options.serverEnv }),
+      ...(onServerEvent === undefined ? {} : { onEvent: (event: ServerEvent) => { if (built !== undefined) onServerEvent(event, built) } }),
+      ...(options.serverPollIntervalMs === undefined ? {} : { pollIntervalMs: options.serverPollIntervalMs }),
+      ...(options.spawner === undefined ? {} : { spawner: options.spawner }),
+    })
     const hub: HubContext = {
       settings,
       log,
@@ -127,10 +150,20 @@ export async function buildHubContext(options: BuildHubOptions): Promise<BuiltHu
       authenticator,
       rules: rulesFor(config, authenticator),
       throttle: new LoginThrottle(),
+      servers,
       now,
     }
-    return { hub, close: () => store.close() }
+    built = hub
+    const openServersManager = servers
+    return {
+      hub,
+      close: async () => {
+        await openServersManager.close()
+        await store.close()
+      },
+    }
   } catch (err) {
+    await servers?.close()
     await store.close()
     throw err
   }

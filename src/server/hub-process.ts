@@ -30,6 +30,13 @@ import { apiPlugin } from '../hub/api/index.ts'
 import { createCliToken, removeRuntimeFile, writeRuntimeFile } from '../hub/runtime-file.ts'
 import { LocalAuthenticator } from '../auth/authenticators/local.ts'
 import { createHubAuthorizer } from './hub-authorize.ts'
+import { createMissingServerHandler } from './missing-server.ts'
+import { revokeServerTokens, serverEnvProvider } from '../hub/server-tokens.ts'
+import { describeServers, syncUserActivity } from '../hub/hub-servers.ts'
+import { startCuller, type Culler } from '../spawn/culler.ts'
+import type { ServerEnvProvider } from '../spawn/server-env.ts'
+import type { ServerEvent } from '../spawn/lifecycle.ts'
+import type { Spawner } from '../spawn/spawner.ts'
 import { createLogger } from './logger.ts'
 import { closeServer, listen, listenerUrl } from './listen.ts'
 import { publicTls } from './tls.ts'
@@ -57,6 +64,10 @@ export interface HubProcessDeps {
   now?: () => number
   /** The REST API plugin (default: src/hub/api's apiPlugin). */
   api?: HubAppOptions['api']
+  /** How often running servers are checked for having died (default 30 s). */
+  serverPollIntervalMs?: number
+  /** A spawner object instead of the config's (tests). */
+  spawner?: Spawner
 }
 
 function isHubPath(url: string | undefined): boolean {
@@ -82,6 +93,9 @@ export async function startHubProcess(config: HubConfig, deps: HubProcessDeps = 
   let proxy: Proxy | undefined
   let server: http.Server | undefined
   let flushTimer: NodeJS.Timeout | undefined
+  let culler: Culler | undefined
+  // Set once the hub listens: servers reach the hub's API at its real port.
+  let envProvider: ServerEnvProvider | undefined
   let closing: Promise<void> | undefined
   let runtimeFileWritten = false
   const upgraded = new Set<Duplex>()
@@ -89,6 +103,7 @@ export async function startHubProcess(config: HubConfig, deps: HubProcessDeps = 
   async function close(): Promise<void> {
     closing ??= (async () => {
       if (flushTimer !== undefined) clearInterval(flushTimer)
+      culler?.stop()
       if (runtimeFileWritten) await removeRuntimeFile(config.dataDir).catch((err: unknown) => log.warn({ err }, 'could not remove the runtime file'))
       const stopped = server === undefined ? Promise.resolve() : closeServer(server, stopGraceMs)
       for (const socket of upgraded) socket.destroy()
@@ -96,6 +111,8 @@ export async function startHubProcess(config: HubConfig, deps: HubProcessDeps = 
       await stopped
       if (built !== undefined) {
         await flushTokenUse(built.hub).catch((err: unknown) => log.warn({ err }, 'could not record API token use'))
+        await opened.routes.flushActivity().catch(() => {})
+        await syncUserActivity(built.hub).catch(() => {})
         await built.close()
       }
       await opened.close()
@@ -106,11 +123,28 @@ export async function startHubProcess(config: HubConfig, deps: HubProcessDeps = 
   let adminPassword: string | undefined
   let hub: HubContext
   try {
-    built = await buildHubContext({ config, routes: opened.routes, log, env, tls: tls !== undefined, ...(deps.scrypt === undefined ? {} : { scrypt: deps.scrypt }), ...(deps.now === undefined ? {} : { now: deps.now }) })
+    built = await buildHubContext({
+      config, routes: opened.routes, log, env, tls: tls !== undefined,
+      ...(deps.scrypt === undefined ? {} : { scrypt: deps.scrypt }),
+      ...(deps.now === undefined ? {} : { now: deps.now }),
+      ...(deps.serverPollIntervalMs === undefined ? {} : { serverPollIntervalMs: deps.serverPollIntervalMs }),
+      ...(deps.spawner === undefined ? {} : { spawner: deps.spawner }),
+      serverEnv: (request) => {
+        if (envProvider === undefined) throw Object.assign(new Error('the hub is not listening yet — try again in a moment'), { code: 'HUB_STARTING', status: 503 })
+        return envProvider(request)
+      },
+      onServerEvent: (event: ServerEvent, theHub: HubContext) => {
+        // A server that is gone keeps no credentials (its API token, OAuth client and tokens).
+        if (event.type === 'stopped' || event.type === 'died' || event.type === 'failed') {
+          revokeServerTokens(theHub, event.user, event.server).catch((err: unknown) => log.warn({ err, user: event.user }, 'could not revoke a stopped server\'s tokens'))
+        }
+      },
+    })
     hub = built.hub
     adminPassword = (await ensureFirstAdmin(hub, env)).generatedPassword
 
     const authorizer = createHubAuthorizer(hub)
+    const missingServer = createMissingServerHandler(hub)
     // A trusted front end's credential headers (header authenticator) never reach user servers.
     const stripRequestHeaders = hub.authenticator.privateRequestHeaders ?? []
     proxy = createProxy({ routes: opened.routes, options: { ...defaultProxyOptions, keepAliveTimeout: config.keepAliveTimeout, stripRequestHeaders }, log, authorize: authorizer.authorize })
@@ -120,6 +154,8 @@ export async function startHubProcess(config: HubConfig, deps: HubProcessDeps = 
     const serverFactory = (handler: http.RequestListener): http.Server => {
       const dispatch: http.RequestListener = (req, res) => {
         if (isHubPath(req.url)) return handler(req, res)
+        // /user/<name>/… with no route: to the spawn page (owner), 403 (others), login (anonymous).
+        if (req.url !== undefined && req.url.startsWith('/user/') && missingServer(req, res)) return
         if ((req.url === '/' || req.url?.startsWith('/?') === true) && routes.match('/') === undefined) {
           res.writeHead(302, { location: '/hub/home', 'content-length': 0 })
           res.end()
@@ -152,9 +188,20 @@ export async function startHubProcess(config: HubConfig, deps: HubProcessDeps = 
     const localUrl = listenerUrl(tls === undefined ? 'http' : 'https', config.ip === '' ? '127.0.0.1' : config.ip, (server.address() as AddressInfo).port)
     await writeRuntimeFile(config.dataDir, { url: localUrl, token: createCliToken(hub) })
     runtimeFileWritten = true
+    envProvider = serverEnvProvider(hub, `${localUrl}/hub/api`)
+    const theHub = hub
+    culler = startCuller(hub.servers, {
+      idleTimeoutMs: config.cullIdleTimeout * 1000,
+      maxAgeMs: config.cullMaxAge * 1000,
+      ...(config.cullInterval > 0 ? { intervalMs: config.cullInterval * 1000 } : {}),
+      beforeRound: () => routes.flushActivity(),
+      log: log.child({ part: 'culler' }),
+      ...(deps.now === undefined ? {} : { now: deps.now }),
+    })
 
     flushTimer = setInterval(() => {
       opened.routes.flushActivity().catch((err: unknown) => log.error({ err }, 'writing route activity failed'))
+      syncUserActivity(theHub).catch((err: unknown) => log.error({ err }, 'recording users\' activity failed'))
     }, deps.activityFlushMs ?? 5_000)
     flushTimer.unref()
   } catch (err) {
@@ -169,6 +216,10 @@ export async function startHubProcess(config: HubConfig, deps: HubProcessDeps = 
   const url = listenerUrl(tls === undefined ? 'http' : 'https', config.ip, port)
   const shownUrl = hub.settings.publicUrl ?? url
   log.info({ url, dataDir: config.dataDir, authenticator: hub.authenticator.name, users: Object.keys(hub.store.state.users).length, routes: opened.routes.size }, `monohub hub listening on ${url}`)
+  log.info({ spawner: hub.servers.spawner.name, servers: hub.servers.list().length }, describeServers(config, env))
+  if (config.cullIdleTimeout > 0 || config.cullMaxAge > 0) {
+    log.info({ idleTimeout: config.cullIdleTimeout, maxAge: config.cullMaxAge }, `idle culling on: servers idle ${config.cullIdleTimeout > 0 ? `over ${config.cullIdleTimeout} s` : '(never)'}${config.cullMaxAge > 0 ? ` or older than ${config.cullMaxAge} s` : ''} are stopped, and start again when their user comes back`)
+  }
   out(startNotice(hub, shownUrl, adminPassword, env))
   return { url, hub, log, adminPassword, close }
 }

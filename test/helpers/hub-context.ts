@@ -26,6 +26,8 @@ import { LocalAuthenticator } from '../../src/auth/authenticators/local.ts'
 import { RouteTable } from '../../src/proxy/route-table.ts'
 import { Routes, emptyRouteState, routeReducer, type Route, type RouteOp, type RouteState } from '../../src/proxy/route-store.ts'
 import { apiPlugin } from '../../src/hub/api/index.ts'
+import { ServerManager } from '../../src/spawn/lifecycle.ts'
+import { processSpawner } from '../../src/spawn/spawners/process.ts'
 
 export interface TestHubContext {
   hub: HubContext
@@ -61,6 +63,12 @@ export async function makeHubContext(t: Test, options: TestHubOptions = {}): Pro
   const now = () => clock
   const table = new RouteTable<Route>()
   const routes = new Routes(table, memoryStore<RouteState, RouteOp>({ initial: emptyRouteState, apply: routeReducer(table) }), now)
+  // Users' servers: the demo server as a child of this process (tests that start one stop it).
+  const servers = await ServerManager.open({ dataDir, routes, spawner: processSpawner({ cmd: 'demo', allowRoot: true }), pollIntervalMs: 0, now })
+  t.teardown(async () => {
+    await servers.stopAll()
+    await servers.close()
+  })
   const hub: HubContext = {
     settings: { publicUrl: undefined, secureCookies: false, allowSignup: false, minPasswordLength: 8, jupyterhubVersion: '5.4.0', ...options.settings },
     log: pino({ level: 'silent' }),
@@ -71,6 +79,7 @@ export async function makeHubContext(t: Test, options: TestHubOptions = {}): Pro
     authenticator: new LocalAuthenticator({ state: () => store.state, commit: (op) => store.commit(op), now, scrypt: { ln: 4, r: 8, p: 1 } }),
     rules: accessRules({ allowAll: true }),
     throttle: new LoginThrottle(),
+    servers,
     now,
   }
   return { hub, dataDir, advance: (ms) => void (clock += ms) }

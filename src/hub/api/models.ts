@@ -6,12 +6,14 @@
 import type { UserRecord } from '../../auth/records.ts'
 import type { Identity } from '../identity.ts'
 import { hasScope } from '../../auth/scopes.ts'
+import type { ServerStatus } from '../../spawn/lifecycle.ts'
+import { userServerFields } from './server-model.ts'
 
 export function isoOrNull(ms: number | undefined): string | null {
   return ms === undefined ? null : new Date(ms).toISOString()
 }
 
-/** The full user model. No servers yet: `servers` is empty and `server`/`pending` are null. */
+/** The full user model without servers (`servers` empty, `server`/`pending` null); see userModelWithServers. */
 export function userModel(user: UserRecord): Record<string, unknown> {
   return {
     kind: 'user',
@@ -27,14 +29,23 @@ export function userModel(user: UserRecord): Record<string, unknown> {
   }
 }
 
+/** The full user model with `servers` (the user's ServerStatus list): server models, pending state, latest activity. */
+export function userModelWithServers(user: UserRecord, servers: readonly ServerStatus[] | undefined): Record<string, unknown> {
+  const model = userModel(user)
+  return servers === undefined ? model : Object.assign(model, userServerFields(servers, user.lastActivity))
+}
+
 /**
  * The user model as much as `scopes` may see: the whole model with
  * `read:users` on that user, else only the name (`list:users` alone, as in
  * JupyterHub).
  */
-export function visibleUserModel(user: UserRecord, scopes: ReadonlySet<string>): Record<string, unknown> {
+export function visibleUserModel(user: UserRecord, scopes: ReadonlySet<string>, servers?: readonly ServerStatus[]): Record<string, unknown> {
   const target = { user: user.name, groups: user.groups }
-  if (hasScope(scopes, 'read:users', target)) return userModel(user)
+  if (hasScope(scopes, 'read:users', target)) {
+    // Servers only with read:servers on this user, as in JupyterHub.
+    return userModelWithServers(user, servers !== undefined && hasScope(scopes, 'read:servers', target) ? servers : undefined)
+  }
   return { kind: 'user', name: user.name }
 }
 

@@ -15,10 +15,12 @@ import { checkPasswordPolicy, hashPassword } from '../../auth/passwords.ts'
 import { hasScope, scopeReach } from '../../auth/scopes.ts'
 import { badRequest, conflict, notFound } from '../api-errors.ts'
 import { caller, requireScope } from './access.ts'
-import { userModel, visibleUserModel } from './models.ts'
+import { userModel, userModelWithServers, visibleUserModel } from './models.ts'
 import { paginate, pageQuerySchema, type PageQuery } from './pagination.ts'
 import type { Identity } from '../identity.ts'
 import type { ApiRoutes } from './api-routes.ts'
+import { serversByUser } from './server-model.ts'
+import { serverRoutes } from './servers.ts'
 
 const USER_STATES = ['ready', 'active', 'inactive'] as const
 
@@ -73,12 +75,19 @@ function listUsers(hub: HubContext, who: Identity, query: ListQuery): UserRecord
   const reach = scopeReach(who.scopes, 'list:users') ?? scopeReach(who.scopes, 'read:users')
   if (reach === null) requireScope(who, 'list:users')
   const { state, name_filter: prefix } = query
-  // No user servers yet: none is ready or active, everyone is inactive.
-  if (state === 'ready' || state === 'active') return []
   const visible = (u: UserRecord) =>
     reach === 'all' || (reach !== null && (reach.users.has(u.name) || u.groups.some((g) => reach.groups.has(g))))
+  // JupyterHub's states: ready = a server is ready; active = a server is ready or pending; inactive = no server at all.
+  const servers = state === undefined ? undefined : serversByUser(hub.servers.list())
+  const inState = (u: UserRecord): boolean => {
+    if (servers === undefined) return true
+    const mine = servers.get(u.name)
+    if (state === 'inactive') return mine === undefined
+    if (mine === undefined) return false
+    return state === 'ready' ? mine.some((s) => s.ready) : mine.some((s) => s.ready || s.pending !== null)
+  }
   return Object.values(hub.store.state.users)
-    .filter((u) => visible(u) && (prefix === undefined || u.name.startsWith(normalizeUserName(prefix))))
+    .filter((u) => visible(u) && (prefix === undefined || u.name.startsWith(normalizeUserName(prefix))) && inState(u))
     .sort((a, b) => a.created - b.created || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
 }
 
@@ -94,7 +103,8 @@ export function userRoutes(routes: ApiRoutes, hub: HubContext): void {
       schema: listSchema,
       handler: async (req: FastifyRequest<{ Querystring: ListQuery }>) => {
         const who = caller(hub, req)
-        return paginate(req, req.query, listUsers(hub, who, req.query), hub.settings.publicUrl, (u) => visibleUserModel(u, who.scopes))
+        const servers = serversByUser(hub.servers.list())
+        return paginate(req, req.query, listUsers(hub, who, req.query), hub.settings.publicUrl, (u) => visibleUserModel(u, who.scopes, servers.get(u.name) ?? []))
       },
     },
     POST: {
@@ -121,7 +131,7 @@ export function userRoutes(routes: ApiRoutes, hub: HubContext): void {
         const who = caller(hub, req)
         const name = normalizeUserName(req.params.name)
         if (!hasScope(who.scopes, 'read:users', { user: name }) && !hasScope(who.scopes, 'read:users:name', { user: name })) requireScope(who, 'read:users', { user: name })
-        return visibleUserModel(existingUser(hub, name), who.scopes)
+        return visibleUserModel(existingUser(hub, name), who.scopes, hub.servers.list(name))
       },
     },
     POST: {
@@ -159,7 +169,7 @@ export function userRoutes(routes: ApiRoutes, hub: HubContext): void {
           await hub.store.commit({ op: 'user.bumpGeneration', name: user.name })
           hub.log.info({ by: who.name, user: user.name }, 'user password set')
         }
-        return userModel(existingUser(hub, user.name))
+        return userModelWithServers(existingUser(hub, user.name), hub.servers.list(user.name))
       },
     },
     DELETE: {
@@ -170,10 +180,14 @@ export function userRoutes(routes: ApiRoutes, hub: HubContext): void {
         requireScope(who, 'delete:users', { user: name })
         const user = existingUser(hub, name)
         if (user.name === who.name) throw badRequest('you cannot delete yourself — ask another admin, or use `monohub user remove`', 'DELETE_SELF')
+        // A deleted user's servers stop first (nobody could reach or stop them afterwards).
+        await Promise.all(hub.servers.list(user.name).map((s) => hub.servers.stop(s.user, s.name)))
         await hub.store.commit({ op: 'user.delete', name: user.name })
         hub.log.info({ by: who.name, user: user.name }, 'user deleted')
         return reply.code(204).send()
       },
     },
   })
+
+  serverRoutes(routes, hub)
 }
