@@ -13,6 +13,8 @@ import { selfRoutes } from './self.ts'
 import { userRoutes } from './users.ts'
 import { tokenRoutes } from './tokens.ts'
 import { oauthApiPlugin } from './oauth.ts'
+import { activityRoutes } from './activity.ts'
+import { groupRoutes } from './groups.ts'
 
 /** Largest request body the API reads. Its bodies are small: user lists, token requests. */
 export const API_BODY_LIMIT = 256 * 1024
@@ -68,6 +70,8 @@ export async function apiPlugin(app: FastifyInstance, opts: { hub: HubContext })
   selfRoutes(routes, hub)
   userRoutes(routes, hub)
   tokenRoutes(routes, hub)
+  activityRoutes(routes, hub)
+  groupRoutes(routes, hub)
   // A child plugin: OAuth reads urlencoded forms and answers errors in OAuth's shape.
   await app.register(oauthApiPlugin, { hub, prefix: '/oauth2' })
 }
