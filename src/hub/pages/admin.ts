@@ -1,32 +1,43 @@
 /**
- * /hub/admin — the basics an administrator needs now: see users (admin and
- * pending flags), create a local user with an initial password, approve a
- * pending sign-up. (The full admin page is a later piece of work.)
+ * /hub/admin — what an administrator needs: activity statistics; the users
+ * table (search, sort, paging; see admin-users-table.ts) with start / stop /
+ * approve / delete per user; create one local user with a password; add many
+ * users at once (one name per line). Every change is a CSRF-checked POST that
+ * re-renders the page (same search and page) with what happened.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { HubContext } from '../context.ts'
 import { LocalAuthenticator } from '../../auth/authenticators/local.ts'
-import { newUserRecord, type UserRecord } from '../../auth/records.ts'
+import { newUserRecord } from '../../auth/records.ts'
 import { validateUserName } from '../../auth/user-name.ts'
-import { html, type Html } from '../views/html.ts'
+import { SpawnLimitError } from '../../spawn/errors.ts'
+import { html } from '../views/html.ts'
 import { hiddenXsrf, layout, notice } from '../views/layout.ts'
-import { checkSessionForm, formOf, requireAdmin, sessionXsrf, type PageUser } from './page-session.ts'
+import { checkSessionForm, formOf, requireAdmin, sessionXsrf, type Form, type PageUser } from './page-session.ts'
+import { adminQueryOf, usersTable, type AdminQuery } from './admin-users-table.ts'
+import { SERVER_STYLE } from './spawn-views.ts'
 
-function userRow(user: UserRecord, xsrf: string): Html {
-  const approve = user.approved
-    ? ''
-    : html`<form method="post" action="/hub/admin/approve">${hiddenXsrf(xsrf)}<input type="hidden" name="name" value="${user.name}"><button class="small" type="submit">Approve</button></form>`
-  return html`<tr><td>${user.name}${user.admin ? html`<span class="badge admin">admin</span>` : ''}${user.approved ? '' : html`<span class="badge pending">waiting for approval</span>`}</td>
-<td>${new Date(user.created).toISOString().slice(0, 10)}</td><td>${approve}</td></tr>`
+/** Most names one bulk add takes. */
+const BULK_LIMIT = 1000
+
+interface Messages {
+  error?: string | undefined
+  ok?: string | undefined
 }
 
-function sendPage(hub: HubContext, reply: FastifyReply, me: PageUser, status: number, messages: { error?: string; ok?: string } = {}, typed: { name?: string } = {}): FastifyReply {
+/** The table's search/sort/page to come back to after a POST (from the form's `back`). */
+function backQuery(form: Form): AdminQuery {
+  const back = form.back ?? ''
+  if (!back.startsWith('/hub/admin')) return adminQueryOf({})
+  return adminQueryOf(Object.fromEntries(new URL(back, 'http://x').searchParams))
+}
+
+function sendPage(hub: HubContext, reply: FastifyReply, me: PageUser, status: number, messages: Messages = {}, typed: { name?: string } = {}, query: AdminQuery = adminQueryOf({})): FastifyReply {
   const xsrf = sessionXsrf(hub, me)
   const local = hub.authenticator instanceof LocalAuthenticator
-  const users = Object.values(hub.store.state.users).sort((a, b) => Number(a.approved) - Number(b.approved) || a.name.localeCompare(b.name))
   const min = hub.settings.minPasswordLength
-  const body = html`<div class="card"><h1>Users</h1>${notice('error', messages.error)}${notice('ok', messages.ok)}
-<table><thead><tr><th>Name</th><th>Created</th><th></th></tr></thead><tbody>${users.map((u) => userRow(u, xsrf))}</tbody></table></div>
+  const body = html`${SERVER_STYLE}<div class="card"><h1>Users</h1>${notice('error', messages.error)}${notice('ok', messages.ok)}
+${usersTable(hub, query, xsrf, me.user.name)}</div>
 <div class="card"><h2>Create a user</h2>
 <form method="post" action="/hub/admin/users">${hiddenXsrf(xsrf)}
 <label for="name">User name</label>
@@ -36,17 +47,26 @@ ${local ? html`<label for="password">Initial password</label>
 <p class="muted">At least ${min} characters. Give it to the person; they can change it after logging in.</p>` : html`<p class="muted">The user logs in through ${hub.authenticator.label ?? hub.authenticator.name}; creating them here adds them to the hub.</p>`}
 <label class="check"><input type="checkbox" name="admin" value="1"> Administrator</label>
 <button type="submit">Create user</button>
+</form></div>
+<div class="card"><h2>Add users in bulk</h2>
+<form method="post" action="/hub/admin/bulk">${hiddenXsrf(xsrf)}
+<label for="names">User names, one per line</label>
+<textarea id="names" name="names" rows="6" style="width:100%;font:inherit;padding:.5rem .7rem;border:1px solid var(--line);border-radius:6px" autocapitalize="none" spellcheck="false"></textarea>
+<label class="check"><input type="checkbox" name="admin" value="1"> Administrators</label>
+${local ? html`<p class="muted">Local accounts added here have no password yet: set one with <code>monohub user set-password NAME</code>, or create them one by one above.</p>` : ''}
+<button type="submit">Add users</button>
 </form></div>`
   return reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(layout({ title: 'Admin', user: me.user, xsrf, body, wide: true }).text)
 }
 
 export async function adminPages(app: FastifyInstance, opts: { hub: HubContext }): Promise<void> {
   const { hub } = opts
+  const userOf = (name: string) => (Object.hasOwn(hub.store.state.users, name) ? hub.store.state.users[name] : undefined)
 
   app.get('/hub/admin', async (req, reply) => {
     const me = requireAdmin(hub, req, reply)
     if (me === null) return reply
-    return sendPage(hub, reply, me, 200)
+    return sendPage(hub, reply, me, 200, {}, {}, adminQueryOf(req.query))
   })
 
   app.post('/hub/admin/users', async (req, reply) => {
@@ -61,7 +81,7 @@ export async function adminPages(app: FastifyInstance, opts: { hub: HubContext }
         name = (await hub.authenticator.createUser(form.name ?? '', { password: form.password ?? '', admin })).name
       } else {
         name = validateUserName(form.name ?? '')
-        if (Object.hasOwn(hub.store.state.users, name)) return sendPage(hub, reply, me, 409, { error: `User '${name}' already exists.` }, { name })
+        if (userOf(name) !== undefined) return sendPage(hub, reply, me, 409, { error: `User '${name}' already exists.` }, { name })
         await hub.store.commit({ op: 'user.put', user: newUserRecord(name, hub.now(), { admin }) })
       }
     } catch (err) {
@@ -73,17 +93,91 @@ export async function adminPages(app: FastifyInstance, opts: { hub: HubContext }
     return sendPage(hub, reply, me, 201, { ok: `User '${name}' is created${admin ? ' as an administrator' : ''}.` })
   })
 
+  app.post('/hub/admin/bulk', async (req, reply) => {
+    const me = requireAdmin(hub, req, reply)
+    if (me === null) return reply
+    const form = formOf(req)
+    checkSessionForm(hub, me, form)
+    const admin = form.admin === '1' || form.admin === 'on'
+    const lines = (form.names ?? '').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '')
+    if (lines.length === 0) return sendPage(hub, reply, me, 400, { error: 'Type at least one user name, one per line.' })
+    if (lines.length > BULK_LIMIT) return sendPage(hub, reply, me, 400, { error: `At most ${BULK_LIMIT} names at once (got ${lines.length}).` })
+    const bad: string[] = []
+    const names = new Set<string>()
+    for (const line of lines) {
+      try {
+        names.add(validateUserName(line))
+      } catch (err) {
+        bad.push(`${line}: ${(err as Error).message}`)
+      }
+    }
+    if (bad.length > 0) return sendPage(hub, reply, me, 400, { error: `Nothing was added — fix these names first: ${bad.slice(0, 5).join('; ')}${bad.length > 5 ? ` (and ${bad.length - 5} more)` : ''}` })
+    const fresh = [...names].filter((n) => userOf(n) === undefined)
+    const now = hub.now()
+    await Promise.all(fresh.map((name) => hub.store.commit({ op: 'user.put', user: newUserRecord(name, now, { admin }) })))
+    hub.log.info({ by: me.user.name, users: fresh.length }, 'users added in bulk')
+    const skipped = names.size - fresh.length
+    return sendPage(hub, reply, me, fresh.length > 0 ? 201 : 200, { ok: `Added ${fresh.length} user${fresh.length === 1 ? '' : 's'}${skipped > 0 ? ` (${skipped} already existed)` : ''}.` })
+  })
+
   app.post('/hub/admin/approve', async (req, reply) => {
     const me = requireAdmin(hub, req, reply)
     if (me === null) return reply
     const form = formOf(req)
     checkSessionForm(hub, me, form)
-    const users = hub.store.state.users
     const name = form.name ?? ''
-    const user = Object.hasOwn(users, name) ? users[name] : undefined
-    if (user === undefined) return sendPage(hub, reply, me, 404, { error: `There is no user '${name}'.` })
+    const user = userOf(name)
+    const query = backQuery(form)
+    if (user === undefined) return sendPage(hub, reply, me, 404, { error: `There is no user '${name}'.` }, {}, query)
     if (!user.approved) await hub.store.commit({ op: 'user.put', user: { ...user, approved: true } })
     hub.log.info({ user: name, by: me.user.name }, `user approved: ${name} by ${me.user.name}`)
-    return sendPage(hub, reply, me, 200, { ok: `User '${name}' is approved and can log in now.` })
+    return sendPage(hub, reply, me, 200, { ok: `User '${name}' is approved and can log in now.` }, {}, query)
+  })
+
+  app.post('/hub/admin/start', async (req, reply) => {
+    const me = requireAdmin(hub, req, reply)
+    if (me === null) return reply
+    const form = formOf(req)
+    checkSessionForm(hub, me, form)
+    const name = form.name ?? ''
+    const query = backQuery(form)
+    if (userOf(name) === undefined) return sendPage(hub, reply, me, 404, { error: `There is no user '${name}'.` }, {}, query)
+    const starting = hub.servers.start(name, '', {})
+    const early = await Promise.race([starting.then(() => undefined, (err: unknown) => err), new Promise<'started'>((resolve) => setImmediate(() => resolve('started')))])
+    if (early instanceof SpawnLimitError) {
+      void reply.header('retry-after', String(early.retryAfterSeconds))
+      return sendPage(hub, reply, me, 429, { error: `Too many servers are starting right now — try again in about ${early.retryAfterSeconds} s.` }, {}, query)
+    }
+    if (early instanceof Error) return sendPage(hub, reply, me, (early as { status?: number }).status ?? 500, { error: early.message }, {}, query)
+    hub.log.info({ user: name, by: me.user.name }, 'server start requested by an admin')
+    return sendPage(hub, reply, me, 200, { ok: `${name}'s server is starting.` }, {}, query)
+  })
+
+  app.post('/hub/admin/stop', async (req, reply) => {
+    const me = requireAdmin(hub, req, reply)
+    if (me === null) return reply
+    const form = formOf(req)
+    checkSessionForm(hub, me, form)
+    const name = form.name ?? ''
+    const query = backQuery(form)
+    if (userOf(name) === undefined) return sendPage(hub, reply, me, 404, { error: `There is no user '${name}'.` }, {}, query)
+    await Promise.all(hub.servers.list(name).map((s) => hub.servers.stop(s.user, s.name)))
+    hub.log.info({ user: name, by: me.user.name }, 'servers stopped by an admin')
+    return sendPage(hub, reply, me, 200, { ok: `${name}'s servers are stopped.` }, {}, query)
+  })
+
+  app.post('/hub/admin/delete', async (req, reply) => {
+    const me = requireAdmin(hub, req, reply)
+    if (me === null) return reply
+    const form = formOf(req)
+    checkSessionForm(hub, me, form)
+    const name = form.name ?? ''
+    const query = backQuery(form)
+    if (userOf(name) === undefined) return sendPage(hub, reply, me, 404, { error: `There is no user '${name}'.` }, {}, query)
+    if (name === me.user.name) return sendPage(hub, reply, me, 400, { error: 'You cannot delete yourself — ask another admin, or use `monohub user remove`.' }, {}, query)
+    await Promise.all(hub.servers.list(name).map((s) => hub.servers.stop(s.user, s.name)))
+    await hub.store.commit({ op: 'user.delete', name })
+    hub.log.info({ user: name, by: me.user.name }, `user deleted: ${name} by ${me.user.name}`)
+    return sendPage(hub, reply, me, 200, { ok: `User '${name}' is deleted; their servers are stopped.` }, {}, query)
   })
 }
