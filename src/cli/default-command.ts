@@ -34,6 +34,17 @@ export const hubFlags: readonly HubFlag[] = [
   { flags: '--allowlist-file <file>', key: 'allowlistFile', help: 'file with one user name per line who may log in; re-read when it changes' },
   { flags: '--session-lifetime <seconds>', key: 'sessionLifetime', help: 'a login lasts at most this long', defaultText: '1209600 (14 days)' },
   { flags: '--session-idle-timeout <seconds>', key: 'sessionIdleTimeout', help: 'a login unused this long ends', defaultText: '259200 (3 days)' },
+  { flags: '--spawner <kind>', key: 'spawner', help: "how users' servers run: process (child processes as the hub's user), demo (process, always the built-in demo server), system-user (each user's Unix account; hub as root), systemd (transient units with memory/CPU limits), script (your start/poll/stop executables; options in the --config file)", defaultText: 'process' },
+  { flags: '--cmd <command>', key: 'cmd', help: "what a server runs: auto (jupyterhub-singleuser, else jupyter-lab / jupyter-server, else the built-in demo), demo, or a command line with {port} {base_url} {user} {server} {ip} {token}, e.g. --cmd 'jupyter-lab --ip={ip} --port={port} --ServerApp.base_url={base_url}'", defaultText: 'auto' },
+  { flags: '--allow-root', key: 'allowRoot', help: 'let the process spawner run servers as root when the hub runs as root (prefer --spawner system-user or systemd)', defaultText: 'off' },
+  { flags: '--server-work-dir <template>', key: 'serverWorkDir', help: 'working directory of each server; {data_dir} and {user} are filled in', defaultText: '{data_dir}/users/{user}' },
+  { flags: '--start-timeout <seconds>', key: 'startTimeout', help: 'a server that does not answer within this is stopped, and its log shown', defaultText: '90' },
+  { flags: '--concurrent-spawn-limit <n>', key: 'concurrentSpawnLimit', help: 'most servers starting at once; more get 429 "try again in N s" (0 = no limit)', defaultText: '100' },
+  { flags: '--allow-named-servers', key: 'allowNamedServers', help: 'users may run named servers at /user/<name>/<server>/ besides their default one', defaultText: 'off' },
+  { flags: '--named-server-limit-per-user <n>', key: 'namedServerLimitPerUser', help: 'most named servers per user (0 = no limit)', defaultText: '0' },
+  { flags: '--cull-idle-timeout <seconds>', key: 'cullIdleTimeout', help: 'stop servers idle this long (no traffic either way, no activity reports); they start again when their user comes back (0 = never)', defaultText: '0' },
+  { flags: '--cull-max-age <seconds>', key: 'cullMaxAge', help: 'stop servers running this long, whatever their activity (0 = no limit)', defaultText: '0' },
+  { flags: '--cull-interval <seconds>', key: 'cullInterval', help: 'how often idle servers are looked for (0 = a tenth of the idle timeout, 1 s to 5 min)', defaultText: '0' },
 ]
 
 const envHelp = `
@@ -48,6 +59,15 @@ The config file is JSON with the settings in camelCase, or a JS module (.js/.mjs
 export is the settings object (it may pass its own authenticator object), e.g.
   {"port": 8000, "authenticator": {"kind": "oidc", "issuer": "https://id.example.org/realms/main",
    "clientId": "monohub", "clientSecret": "…"}, "adminUsers": ["alice"]}
+
+Users' servers: log in, press Start; the server opens at /user/<name>/ through this process.
+They keep running when the hub restarts (and are re-adopted). With the default --cmd auto and no
+Jupyter installed, the built-in demo server runs (the start-up log says so). Spawner options go in
+the config file, e.g.
+  {"spawner": {"kind": "systemd", "memoryChoices": ["2G", "4G"], "maxCpus": 2}}
+  {"spawner": {"kind": "script", "start": "/etc/monohub/start-vm", "poll": "/etc/monohub/poll-vm",
+   "stop": "/etc/monohub/stop-vm"}}
+A JS config module may pass its own spawner object ({name, start, poll, stop}).
 
 First start: an 'admin' account is created and its password printed once, with the URL to open.
 
