@@ -19,6 +19,8 @@ export interface HttpLoadInput {
   connections: number
   /** Whole seconds (wrk's smallest unit). */
   seconds: number
+  /** Sent with every request (e.g. a session cookie). */
+  headers?: Record<string, string>
 }
 
 export interface HttpLoadResult {
@@ -55,12 +57,12 @@ end
 
 let wrkScript: string | undefined
 
-async function runWrk({ url, connections, seconds }: HttpLoadInput): Promise<HttpLoadResult> {
+async function runWrk({ url, connections, seconds, headers = {} }: HttpLoadInput): Promise<HttpLoadResult> {
   if (wrkScript === undefined) {
     wrkScript = join(benchTempDir('wrk'), 'report.lua')
     await writeFile(wrkScript, WRK_REPORT_LUA)
   }
-  const args = ['-t1', `-c${connections}`, `-d${Math.max(1, Math.round(seconds))}s`, '--timeout', '10s', '-s', wrkScript, url]
+  const args = ['-t1', `-c${connections}`, `-d${Math.max(1, Math.round(seconds))}s`, '--timeout', '10s', '-s', wrkScript, ...Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]), url]
   const child = startChild('wrk', WRK_BIN, args)
   await child.exited
   const line = child.output().split('\n').find((l) => l.startsWith('BENCH_JSON '))
@@ -89,13 +91,13 @@ interface AutocannonResult {
   non2xx: number
   duration: number
 }
-type Autocannon = (options: { url: string; connections: number; duration: number }) => Promise<AutocannonResult>
+type Autocannon = (options: { url: string; connections: number; duration: number; headers?: Record<string, string> }) => Promise<AutocannonResult>
 
-async function runAutocannon({ url, connections, seconds }: HttpLoadInput): Promise<HttpLoadResult> {
+async function runAutocannon({ url, connections, seconds, headers }: HttpLoadInput): Promise<HttpLoadResult> {
   // autocannon ships no types; a non-literal specifier keeps tsc from looking for them.
   const specifier: string = 'autocannon'
   const autocannon = ((await import(specifier)) as { default: Autocannon }).default
-  const r = await autocannon({ url, connections, duration: seconds })
+  const r = await autocannon({ url, connections, duration: seconds, ...(headers === undefined ? {} : { headers }) })
   return {
     requests: r.requests.total,
     rps: r.requests.total / r.duration,

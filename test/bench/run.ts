@@ -4,7 +4,7 @@
  *
  *   npm run bench                          all cases, ~10 minutes on 2 cores
  *   npm run bench -- --quick               smoke run, about a minute
- *   npm run bench -- --only small,ws       some cases: small, big, ws, idle, routes, lookup, memory
+ *   npm run bench -- --only small,ws       some cases: small, big, ws, idle, routes, lookup, memory, auth
  *   npm run bench -- --json bench.json     also write every number as JSON
  *   npm run bench -- --load autocannon     use autocannon even when wrk is installed
  *   npm run bench -- --rounds 5 --seconds 10
@@ -27,6 +27,7 @@
 import { writeFile } from 'node:fs/promises'
 import { cpus } from 'node:os'
 import type { BenchContext } from './bench-context.ts'
+import { runAuthCase } from './case-auth.ts'
 import { runBigCase, runSmallCase } from './case-http.ts'
 import { runIdleCase } from './case-idle.ts'
 import { runLookupCase } from './case-lookup.ts'
@@ -51,6 +52,7 @@ const CASES: Record<CaseId, (ctx: BenchContext) => Promise<CaseReport>> = {
   routes: runRoutesCase,
   lookup: runLookupCase,
   memory: runMemoryCase,
+  auth: runAuthCase,
 }
 
 const log = (message: string): void => {
