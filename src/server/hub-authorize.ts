@@ -28,7 +28,8 @@ import { SESSION_COOKIE_NAME, type Session } from '../auth/sessions.ts'
 import { getCookie } from '../auth/cookie-header.ts'
 import { hasScope } from '../auth/scopes.ts'
 import { identifyRequest } from '../hub/identity.ts'
-import { builtInPage } from '../proxy/error-pages.ts'
+import { html } from '../hub/views/html.ts'
+import { layout } from '../hub/views/layout.ts'
 
 export type Verdict = 'allow' | 'login' | 'unauthenticated' | 'forbidden'
 
@@ -140,9 +141,21 @@ function refuse(req: IncomingMessage, res: ServerResponse, verdict: Exclude<Verd
   const message = `This server belongs to '${String(route.data.user)}', and you are not allowed to use it.`
   if (wantsHtml(req)) {
     res.writeHead(403, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
-    res.end(builtInPage(403, req.url ?? '/', message))
+    res.end(forbiddenPage(message))
   } else {
     res.writeHead(403, { 'content-type': 'application/json', 'cache-control': 'no-store' })
     res.end(JSON.stringify({ status: 403, message }))
   }
+}
+
+/** The hub's own 403 page (same look as its other pages): what happened and where to go. */
+function forbiddenPage(message: string): string {
+  const body = html`<div class="card">
+<p class="status">403</p>
+<h1>Not your server</h1>
+<p>${message}</p>
+<p class="muted">If you need access, ask its owner or an administrator. To use another account, log out first.</p>
+<div class="actions"><a class="button" href="/hub/home">Go to your home page</a><a href="/hub/logout">Log out</a></div>
+</div>`
+  return layout({ title: 'Not your server', body }).text
 }

@@ -59,7 +59,8 @@ code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.9em;back
 .badge{display:inline-block;font-size:.75rem;padding:.05rem .45rem;border-radius:999px;background:var(--bg);border:1px solid var(--line);color:var(--muted);margin-left:.3rem}
 .badge.admin{color:var(--accent);border-color:#c6dcf5;background:#eef5fd}
 .badge.pending{color:#8a5a00;border-color:#f0d9a8;background:#fff7e6}
-.actions{display:flex;gap:.75rem;flex-wrap:wrap;align-items:center}
+.actions{display:flex;gap:.75rem;flex-wrap:wrap;align-items:center;margin-top:1.2rem}
+.actions .button,.actions button{margin-top:0}
 .alt{margin-top:1.25rem;font-size:.92rem;color:var(--muted)}
 .status{font-size:3rem;font-weight:700;color:var(--line);margin:0;line-height:1}
 a{color:var(--accent)}
