@@ -174,3 +174,16 @@ t.test('verification is cached: a hit costs far less than a full verification', 
   t.comment(`verify: cached ${cachedNs.toFixed(0)} ns, uncached ${uncachedNs.toFixed(0)} ns`)
   t.ok(cachedNs * 3 < uncachedNs, `cached (${cachedNs.toFixed(0)} ns) at least 3× faster than uncached (${uncachedNs.toFixed(0)} ns)`)
 })
+
+t.test('a short idle timeout brings the refresh interval down with it (a quarter of it, at most an hour)', async (t) => {
+  const keys = ['k'.repeat(44)]
+  t.equal(new Sessions({ keys }).refreshAfterMs, 3600_000, 'default idle timeout (3 days): one hour')
+  t.equal(new Sessions({ keys, idleTimeoutMs: 20 * 60_000 }).refreshAfterMs, 5 * 60_000, '20 min idle: refreshed after 5 min')
+  t.equal(new Sessions({ keys, idleTimeoutMs: 0 }).refreshAfterMs, 3600_000, 'no idle timeout: one hour')
+  t.equal(new Sessions({ keys, idleTimeoutMs: 60_000, refreshAfterMs: 30_000 }).refreshAfterMs, 30_000, 'an explicit value wins')
+  const s = new Sessions({ keys, idleTimeoutMs: 20 * 60_000 })
+  const { value } = s.issueSession('alice', 0, 0)
+  const at = (ms: number) => s.verifySession(value, ms, () => 0)
+  t.match(at(4 * 60_000), { ok: true, refresh: false })
+  t.match(at(6 * 60_000), { ok: true, refresh: true }, 'due well before the idle timeout')
+})
