@@ -127,3 +127,21 @@ t.test('a segment writes nothing until the one before it is on disk', async (t) 
   await second.close()
   await t.rejects(first.append({ n: 3 }), /is closed/)
 })
+
+t.test('appends in later turns, while earlier syncs are in flight, are acknowledged in append order', async (t) => {
+  const dir = await tempDir(t)
+  const file = path.join(dir, 'j.journal.1')
+  const journal = new Journal({ file })
+  const acknowledged: number[] = []
+  const pending: Promise<void>[] = []
+  for (let i = 0; i < 40; i++) {
+    pending.push(journal.append({ i }).then(() => void acknowledged.push(i)))
+    // A new turn of the event loop: the next append goes into a new batch.
+    if (i % 4 === 3) await new Promise((resolve) => setImmediate(resolve))
+  }
+  await Promise.all(pending)
+  t.same(acknowledged, Array.from({ length: 40 }, (_, i) => i))
+  t.ok(journal.syncs >= 2, `${journal.syncs} syncs`)
+  await journal.close()
+  t.same((await replayAll(file)).entries, Array.from({ length: 40 }, (_, i) => ({ i })))
+})
