@@ -125,7 +125,7 @@ function rowHtml(row: Row, xsrf: string, back: string, me: string, now: number):
 <td>${user.admin ? 'yes' : 'no'}</td>
 <td title="${row.lastActivity === undefined ? '' : new Date(row.lastActivity).toISOString()}">${ago(row.lastActivity, now)}</td>
 <td>${stateBadge(main)}${named > 0 ? html` <span class="muted">+${named} named</span>` : ''}</td>
-<td class="actions">${approve}${serverAction}${remove}</td></tr>`
+<td class="row-actions">${approve}${serverAction}${remove}</td></tr>`
 }
 
 /** Statistics, the search/sort form, one page of the table and the pager. */
@@ -137,18 +137,18 @@ export function usersTable(hub: HubContext, query: AdminQuery, xsrf: string, me:
   const sortLink = (sort: AdminSort, label: string): Html =>
     query.sort === sort ? html`<strong>${label}</strong>` : html`<a href="${adminUrl(query, { sort, page: 1 })}">${label}</a>`
   return html`<div class="stats">
-<div class="stat"><b>${page.total}</b>users</div>
-<div class="stat"><b>${stats.running}</b>servers running</div>
-<div class="stat"><b>${stats.day}</b>active in the last day</div>
-<div class="stat"><b>${stats.week}</b>active in the last week</div>
-<div class="stat"><b>${stats.month}</b>active in the last month</div>
+<div class="stat"><b>${page.total}</b><span>users</span></div>
+<div class="stat"><b>${stats.running}</b><span>servers running</span></div>
+<div class="stat"><b>${stats.day}</b><span>active in the last day</span></div>
+<div class="stat"><b>${stats.week}</b><span>active in the last week</span></div>
+<div class="stat"><b>${stats.month}</b><span>active in the last month</span></div>
 </div>
 <form class="inline-form" method="get" action="/hub/admin" style="margin-top:1.25rem">
 <input type="text" name="q" value="${query.q}" placeholder="Search user names" aria-label="Search user names" autocapitalize="none">
 ${query.sort === 'name' ? '' : html`<input type="hidden" name="sort" value="${query.sort}">`}
 <button type="submit">Search</button>${query.q === '' ? '' : html`<a href="${adminUrl({ ...query, q: '', page: 1 })}">Clear</a>`}
 </form>
-<p class="muted">${query.q === '' ? `${page.total} users` : `${page.matching} of ${page.total} users match '${query.q}'`}${stats.pendingApproval > 0 ? ` · ${stats.pendingApproval} waiting for approval` : ''} · sort by ${sortLink('name', 'name')} | ${sortLink('activity', 'last activity')}</p>
+<p class="muted">${query.q === '' ? `${page.total} user${page.total === 1 ? '' : 's'}` : `${page.matching} of ${page.total} users match '${query.q}'`}${stats.pendingApproval > 0 ? ` · ${stats.pendingApproval} waiting for approval` : ''} · sort by ${sortLink('name', 'name')} | ${sortLink('activity', 'last activity')}</p>
 <table><thead><tr><th>Name</th><th>Admin</th><th>Last activity</th><th>Server</th><th></th></tr></thead>
 <tbody>${page.rows.map((row) => rowHtml(row, xsrf, back, me, now))}</tbody></table>
 ${page.matching === 0 ? html`<p class="muted">No users match.</p>` : ''}

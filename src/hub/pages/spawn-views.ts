@@ -146,6 +146,8 @@ pre.log{background:#1f2328;color:#e6edf3;padding:.75rem 1rem;border-radius:6px;o
 .stat{flex:1;min-width:8rem;background:var(--bg);border:1px solid var(--line);border-radius:8px;padding:.6rem .9rem}
 .stat b{display:block;font-size:1.5rem}
 .pager{display:flex;gap:1rem;align-items:center;justify-content:space-between;margin-top:1rem}
-td.actions{display:flex;gap:.4rem;flex-wrap:wrap;justify-content:flex-end}
-td.actions form{margin:0}
+td.row-actions{text-align:right;white-space:nowrap}
+td.row-actions form{display:inline-block;margin:0 0 0 .4rem}
+td.row-actions a{margin-left:.4rem}
+.stat span{color:var(--muted);font-size:.9rem}
 </style>`)
