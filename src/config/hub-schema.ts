@@ -13,6 +13,7 @@ import { z } from 'zod'
 import * as f from './fields.ts'
 import type { Authenticator } from '../auth/authenticator.ts'
 import { spawnerConfigDefaults, spawnerConfigFields } from './spawner-schema.ts'
+import { services } from './services-schema.ts'
 
 /** A list of names: a JSON array of strings, or one comma-separated string (flags, env). */
 export const nameList = f.field('a list of names (JSON array of strings, or comma-separated)', (value) => {
@@ -168,6 +169,8 @@ export const hubConfigSchema = z.strictObject({
   keepAliveTimeout: f.milliseconds,
   /** Users' servers: spawner, command, limits, named servers, culling (spawner-schema.ts). */
   ...spawnerConfigFields,
+  /** Services beside the hub (idle culler, dashboards): [{name, url?, command?, scopes?, …}] (services-schema.ts). */
+  services,
 })
 
 export type HubConfig = z.output<typeof hubConfigSchema>
@@ -190,6 +193,7 @@ export const hubConfigDefaults: Partial<Record<HubConfigKey, unknown>> = {
   sessionIdleTimeout: 3 * 86400,
   keepAliveTimeout: 5000,
   ...spawnerConfigDefaults,
+  services: [],
 }
 
 export const hubPathKeys: ReadonlySet<string> = new Set<HubConfigKey>(['dataDir', 'sslKey', 'sslCert', 'allowlistFile'])

@@ -14,6 +14,7 @@ import { signupPages } from './pages/signup.ts'
 import { passwordPages } from './pages/password.ts'
 import { tokenPages } from './pages/tokens.ts'
 import { adminPages } from './pages/admin.ts'
+import { logoPage } from './pages/logo.ts'
 
 /** Form posts are small; anything bigger is not one of our forms. */
 const FORM_BODY_LIMIT = 64 * 1024
@@ -48,6 +49,7 @@ export async function buildHubApp(hub: HubContext, options: HubAppOptions = {}):
   await app.register(passwordPages, { hub })
   await app.register(tokenPages, { hub })
   await app.register(adminPages, { hub })
+  await app.register(logoPage)
   if (options.api !== undefined) await app.register(options.api, { hub, prefix: '/hub/api' })
   return app
 }

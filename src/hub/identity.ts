@@ -23,6 +23,8 @@ import { CSRF_HEADER, sessionBinding, verifyCsrfToken } from '../auth/csrf.ts'
 import { forbidden } from './api-errors.ts'
 
 export interface Identity {
+  /** A user (or the CLI's admin token), or a configured service (src/hub/services) — absent means a user. */
+  kind?: 'user' | 'service'
   name: string
   admin: boolean
   /** Expanded: test with hasScope(). */
@@ -48,6 +50,8 @@ interface IdentityCache {
   /** Hash of the running hub's in-memory CLI token (runtime-file.ts), never stored. */
   cliTokenHash: string | undefined
   cliScopes: ReadonlySet<string>
+  /** Hash of a service's token → that service (acceptServiceToken); in memory only, never stored. */
+  serviceTokens: Map<string, ServiceTokenHolder>
   /** Token id → last use (ms) not yet written to the store. */
   tokenUse: Map<string, number>
   flushTimer: NodeJS.Timeout | undefined
@@ -62,6 +66,7 @@ function cacheOf(hub: HubContext): IdentityCache {
       identifier: new RequestIdentifier(hub.sessions, () => hub.store.state),
       cliTokenHash: undefined,
       cliScopes: expandScopes(ROLES.admin ?? []),
+      serviceTokens: new Map(),
       tokenUse: new Map(),
       flushTimer: undefined,
     }
@@ -86,6 +91,36 @@ export function scopesOfToken(hub: HubContext, token: TokenRecord, owner: UserRe
  */
 export function acceptCliToken(hub: HubContext, token: string): void {
   cacheOf(hub).cliTokenHash = hashToken(token)
+}
+
+/** What a service's token stands for: the service's name, admin flag and expanded scopes. */
+export interface ServiceTokenHolder {
+  name: string
+  admin: boolean
+  scopes: ReadonlySet<string>
+}
+
+/**
+ * Accepts `token` as `holder`'s (a configured service) until the hub stops
+ * or forgetServiceTokens. Only its hash is kept, in memory: service tokens
+ * come from the config or are made at each start, so the store never holds them.
+ */
+export function acceptServiceToken(hub: HubContext, token: string, holder: ServiceTokenHolder): void {
+  const tokens = cacheOf(hub).serviceTokens
+  for (const [hash, known] of tokens) if (known.name === holder.name) tokens.delete(hash)
+  tokens.set(hashToken(token), holder)
+}
+
+/** Forgets every service token (the hub stops its services). */
+export function forgetServiceTokens(hub: HubContext): void {
+  caches.get(hub)?.serviceTokens.clear()
+}
+
+function serviceOfToken(cache: IdentityCache, authorization: string | undefined): ServiceTokenHolder | undefined {
+  if (cache.serviceTokens.size === 0) return undefined
+  const token = tokenFromAuthorization(authorization)
+  // A map lookup by the whole SHA-256: the hash of a secret token leaks nothing useful through timing.
+  return token === undefined ? undefined : cache.serviceTokens.get(hashToken(token))
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
@@ -113,13 +148,15 @@ export function identifyRequest(hub: HubContext, req: { headers: IncomingHttpHea
   switch (who.via) {
     case 'token':
       recordTokenUse(hub, cache, who.token.id, now)
-      return { name: who.user.name, admin: who.user.admin, scopes: who.scopes, via: 'token', tokenId: who.token.id }
+      return { kind: 'user', name: who.user.name, admin: who.user.admin, scopes: who.scopes, via: 'token', tokenId: who.token.id }
     case 'session':
       if (!who.user.approved) return null
-      return { name: who.user.name, admin: who.user.admin, scopes: who.scopes, via: 'session', sessionId: who.session.sid, session: who.session, refresh: who.refresh }
+      return { kind: 'user', name: who.user.name, admin: who.user.admin, scopes: who.scopes, via: 'session', sessionId: who.session.sid, session: who.session, refresh: who.refresh }
     default:
-      if (who.reason === 'bad-token' && isCliToken(cache, authorization)) {
-        return { name: CLI_IDENTITY_NAME, admin: true, scopes: cache.cliScopes, via: 'token', tokenId: 'cli' }
+      if (who.reason === 'bad-token') {
+        if (isCliToken(cache, authorization)) return { kind: 'user', name: CLI_IDENTITY_NAME, admin: true, scopes: cache.cliScopes, via: 'token', tokenId: 'cli' }
+        const service = serviceOfToken(cache, authorization)
+        if (service !== undefined) return { kind: 'service', name: service.name, admin: service.admin, scopes: service.scopes, via: 'token', tokenId: `service:${service.name}` }
       }
       return null
   }

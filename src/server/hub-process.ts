@@ -34,6 +34,7 @@ import { createMissingServerHandler } from './missing-server.ts'
 import { revokeServerTokens, serverEnvProvider } from '../hub/server-tokens.ts'
 import { describeServers, syncUserActivity } from '../hub/hub-servers.ts'
 import { startCuller, type Culler } from '../spawn/culler.ts'
+import { startServices, type Services } from '../hub/services/services.ts'
 import type { ServerEnvProvider } from '../spawn/server-env.ts'
 import type { ServerEvent } from '../spawn/lifecycle.ts'
 import type { Spawner } from '../spawn/spawner.ts'
@@ -94,6 +95,7 @@ export async function startHubProcess(config: HubConfig, deps: HubProcessDeps = 
   let server: http.Server | undefined
   let flushTimer: NodeJS.Timeout | undefined
   let culler: Culler | undefined
+  let services: Services | undefined
   // Set once the hub listens: servers reach the hub's API at its real port.
   let envProvider: ServerEnvProvider | undefined
   let closing: Promise<void> | undefined
@@ -104,6 +106,7 @@ export async function startHubProcess(config: HubConfig, deps: HubProcessDeps = 
     closing ??= (async () => {
       if (flushTimer !== undefined) clearInterval(flushTimer)
       culler?.stop()
+      await services?.stop().catch((err: unknown) => log.warn({ err }, 'could not stop the services'))
       if (runtimeFileWritten) await removeRuntimeFile(config.dataDir).catch((err: unknown) => log.warn({ err }, 'could not remove the runtime file'))
       const stopped = server === undefined ? Promise.resolve() : closeServer(server, stopGraceMs)
       for (const socket of upgraded) socket.destroy()
@@ -189,6 +192,7 @@ export async function startHubProcess(config: HubConfig, deps: HubProcessDeps = 
     await writeRuntimeFile(config.dataDir, { url: localUrl, token: createCliToken(hub) })
     runtimeFileWritten = true
     envProvider = serverEnvProvider(hub, `${localUrl}/hub/api`)
+    services = await startServices(hub, config.services, { apiUrl: `${localUrl}/hub/api`, dataDir: config.dataDir, log: log.child({ part: 'services' }), env: { ...process.env, ...env }, stopGraceMs })
     const theHub = hub
     culler = startCuller(hub.servers, {
       idleTimeoutMs: config.cullIdleTimeout * 1000,

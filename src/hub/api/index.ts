@@ -15,6 +15,7 @@ import { tokenRoutes } from './tokens.ts'
 import { oauthApiPlugin } from './oauth.ts'
 import { activityRoutes } from './activity.ts'
 import { groupRoutes } from './groups.ts'
+import { serviceRoutes } from './services.ts'
 
 /** Largest request body the API reads. Its bodies are small: user lists, token requests. */
 export const API_BODY_LIMIT = 256 * 1024
@@ -72,6 +73,7 @@ export async function apiPlugin(app: FastifyInstance, opts: { hub: HubContext })
   tokenRoutes(routes, hub)
   activityRoutes(routes, hub)
   groupRoutes(routes, hub)
+  serviceRoutes(routes, hub)
   // A child plugin: OAuth reads urlencoded forms and answers errors in OAuth's shape.
   await app.register(oauthApiPlugin, { hub, prefix: '/oauth2' })
 }

@@ -25,7 +25,7 @@ export function selfRoutes(routes: ApiRoutes, hub: HubContext): void {
     GET: {
       handler: async (req: FastifyRequest) => {
         const who = caller(hub, req)
-        return identityModel(who, who.via === 'token' && who.tokenId === 'cli' ? undefined : findUser(hub, who.name))
+        return identityModel(who, who.kind === 'service' || (who.via === 'token' && who.tokenId === 'cli') ? undefined : findUser(hub, who.name))
       },
     },
   })
