@@ -63,6 +63,12 @@ function checkUrl(raw: string): string | undefined {
   return undefined
 }
 
+function valueAt(raw: unknown, at: readonly PropertyKey[]): unknown {
+  let value = raw
+  for (const key of at) value = typeof value === 'object' && value !== null ? (value as Record<PropertyKey, unknown>)[key] : undefined
+  return value
+}
+
 /** One entry → its config, or the issues found in it (paths relative to the list). */
 function parseEntry(raw: unknown, index: number, seen: Set<string>): ServiceConfig | Issue[] {
   const parsed = entrySchema.safeParse(raw)
@@ -70,7 +76,7 @@ function parseEntry(raw: unknown, index: number, seen: Set<string>): ServiceConf
     return parsed.error.issues.map((issue) => {
       const message = issue.code === 'unrecognized_keys'
         ? `has unknown key(s) ${issue.keys.map((k) => `'${k}'`).join(', ')} — known: ${Object.keys(entrySchema.shape).join(', ')}`
-        : issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message
+        : issue.code === 'invalid_type' && valueAt(raw, issue.path) === undefined ? 'is required' : issue.message
       return { message, path: [index, ...issue.path] }
     })
   }

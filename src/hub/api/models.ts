@@ -37,16 +37,26 @@ export function userModelWithServers(user: UserRecord, servers: readonly ServerS
 
 /**
  * The user model as much as `scopes` may see: the whole model with
- * `read:users` on that user, else only the name (`list:users` alone, as in
- * JupyterHub).
+ * `read:users` on that user; else, field by field as JupyterHub's access
+ * map does, the name plus `groups` (read:users:groups), `last_activity`
+ * (read:users:activity), `roles`/`admin` (read:roles:users) and `servers`
+ * (read:servers) — what jupyterhub-idle-culler's token sees. (`list:users`
+ * alone shows the name only; JupyterHub adds `admin` there.)
  */
 export function visibleUserModel(user: UserRecord, scopes: ReadonlySet<string>, servers?: readonly ServerStatus[]): Record<string, unknown> {
   const target = { user: user.name, groups: user.groups }
+  const withServers = servers !== undefined && hasScope(scopes, 'read:servers', target)
   if (hasScope(scopes, 'read:users', target)) {
     // Servers only with read:servers on this user, as in JupyterHub.
-    return userModelWithServers(user, servers !== undefined && hasScope(scopes, 'read:servers', target) ? servers : undefined)
+    return userModelWithServers(user, withServers ? servers : undefined)
   }
-  return { kind: 'user', name: user.name }
+  const model: Record<string, unknown> = { kind: 'user', name: user.name }
+  if (hasScope(scopes, 'read:users:groups', target)) model.groups = [...user.groups]
+  if (hasScope(scopes, 'read:roles:users', target)) Object.assign(model, { admin: user.admin, roles: user.admin ? ['admin', 'user'] : ['user'] })
+  const fields = servers === undefined ? undefined : userServerFields(servers, user.lastActivity)
+  if (hasScope(scopes, 'read:users:activity', target)) model.last_activity = fields?.last_activity ?? isoOrNull(user.lastActivity)
+  if (withServers && fields !== undefined) model.servers = fields.servers
+  return model
 }
 
 /** GET /hub/api/user: who the caller is and what it may do (jupyterhub-singleuser checks `scopes`). */
