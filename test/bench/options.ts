@@ -4,7 +4,7 @@
  */
 import { defaultLoadTool, type LoadTool } from './http-load.ts'
 
-export const CASE_IDS = ['small', 'big', 'ws', 'idle', 'routes', 'lookup', 'memory', 'auth'] as const
+export const CASE_IDS = ['small', 'big', 'ws', 'idle', 'routes', 'lookup', 'memory', 'auth', 'spawn'] as const
 export type CaseId = (typeof CASE_IDS)[number]
 
 export interface BenchOptions {

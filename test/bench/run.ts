@@ -4,7 +4,7 @@
  *
  *   npm run bench                          all cases, ~10 minutes on 2 cores
  *   npm run bench -- --quick               smoke run, about a minute
- *   npm run bench -- --only small,ws       some cases: small, big, ws, idle, routes, lookup, memory, auth
+ *   npm run bench -- --only small,ws       some cases: small, big, ws, idle, routes, lookup, memory, auth, spawn
  *   npm run bench -- --json bench.json     also write every number as JSON
  *   npm run bench -- --load autocannon     use autocannon even when wrk is installed
  *   npm run bench -- --rounds 5 --seconds 10
@@ -28,6 +28,7 @@ import { writeFile } from 'node:fs/promises'
 import { cpus } from 'node:os'
 import type { BenchContext } from './bench-context.ts'
 import { runAuthCase } from './case-auth.ts'
+import { runSpawnCase } from './case-spawn.ts'
 import { runBigCase, runSmallCase } from './case-http.ts'
 import { runIdleCase } from './case-idle.ts'
 import { runLookupCase } from './case-lookup.ts'
@@ -53,6 +54,7 @@ const CASES: Record<CaseId, (ctx: BenchContext) => Promise<CaseReport>> = {
   lookup: runLookupCase,
   memory: runMemoryCase,
   auth: runAuthCase,
+  spawn: (ctx) => runSpawnCase(ctx, ctx.options.quick ? 50 : 200),
 }
 
 const log = (message: string): void => {
