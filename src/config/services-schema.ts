@@ -97,8 +97,8 @@ function parseEntry(raw: unknown, index: number, seen: Set<string>): ServiceConf
   } catch (err) {
     issues.push({ message: `has a bad scope: ${(err as Error).message}`, path: [index, 'scopes'] })
   }
-  if (entry.url === undefined && entry.command === undefined) {
-    issues.push({ message: `needs a url (an external service the proxy routes to), a command (a process the hub runs), or both`, path: [index] })
+  if (entry.url === undefined && entry.command === undefined && entry.apiToken === undefined) {
+    issues.push({ message: `needs a url (a service the proxy routes to), a command (a process the hub runs), or an apiToken (a client of the hub's API running elsewhere)`, path: [index] })
   }
   if (issues.length > 0) return issues
   const service: ServiceConfig = { name, scopes: entry.scopes ?? [], admin: entry.admin ?? false, info: entry.info ?? {}, display: entry.display ?? true }
