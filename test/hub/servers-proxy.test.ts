@@ -85,7 +85,7 @@ t.test('a server killed from outside loses its route, and its owner sees the spa
   const pid = serverPid(h.hub, 'alice')
   t.equal((await alice.fetch('/user/alice/')).status, 200)
   process.kill(-pid, 'SIGKILL')
-  t.ok(await until(() => h.hub.routes.get('/user/alice/') === undefined, 5000), 'the poll loop removed the route')
+  t.ok(await until(() => h.hub.routes.get('/user/alice/') === undefined, 10_000), 'the poll loop removed the route')
   t.equal(h.hub.servers.status('alice'), undefined)
   const again = await alice.fetch('/user/alice/lab', { headers: html })
   t.equal(again.status, 302)
