@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { runMonohub } from '../helpers/monohub-proxy.ts'
+import { runMonohub, type RunResult } from '../helpers/monohub-proxy.ts'
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 
@@ -28,6 +28,16 @@ const hubFlagNames = [
   '--allowed-groups', '--admin-groups', '--allowlist-file', '--session-lifetime', '--session-idle-timeout',
 ]
 
+/** Matches `flag` as a whole word in help text (so --port does not match --api-port). */
+function flagPattern(flag: string): RegExp {
+  return new RegExp(`(^|\\s)${flag}(\\s|$)`, 'm')
+}
+
+/** Commander wraps lines to the terminal width: compare help text with whitespace collapsed. */
+function oneLine(help: string): string {
+  return help.replace(/\s+/g, ' ')
+}
+
 /** A fresh empty directory to run the CLI in, so a test can check nothing was created there. */
 async function emptyCwd(t: Test): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'monohub-cli-'))
@@ -35,13 +45,17 @@ async function emptyCwd(t: Test): Promise<string> {
   return dir
 }
 
+/** Runs the built `monohub <args>` in a fresh empty directory: a command that wrongly starts a hub writes nothing in the repo or tmpdir. */
+async function monohub(t: Test, args: string[], env: Record<string, string> = {}): Promise<RunResult> {
+  return runMonohub(args, { cwd: await emptyCwd(t), env })
+}
+
 t.test('monohub --help documents the hub: its flags with their env vars, the subcommands and MONOHUB_ADMIN_PASSWORD', async (t) => {
-  const run = await runMonohub(['--help'], { cwd: await emptyCwd(t) })
+  const run = await monohub(t, ['--help'])
   t.equal(run.code, 0)
   t.match(run.stdout, /^Usage: monohub /)
-  for (const flag of hubFlagNames) t.match(run.stdout, new RegExp(`(^|\\s)${flag}(\\s|$)`, 'm'), `help mentions ${flag}`)
-  // Commander wraps lines to the terminal width: compare with whitespace collapsed.
-  const text = run.stdout.replace(/\s+/g, ' ')
+  for (const flag of hubFlagNames) t.match(run.stdout, flagPattern(flag), `help mentions ${flag}`)
+  const text = oneLine(run.stdout)
   t.match(text, 'With no command: run the hub')
   t.match(text, '(default: ./monohub-data) [MONOHUB_DATA_DIR]')
   t.match(text, '(default: 8000) [MONOHUB_PORT]')
@@ -55,18 +69,17 @@ t.test('monohub --help documents the hub: its flags with their env vars, the sub
 })
 
 t.test('monohub serve --help shows the same hub flags as plain monohub', async (t) => {
-  const run = await runMonohub(['serve', '--help'], { cwd: await emptyCwd(t) })
+  const run = await monohub(t, ['serve', '--help'])
   t.equal(run.code, 0)
   t.match(run.stdout, 'Usage: monohub serve')
-  for (const flag of hubFlagNames) t.match(run.stdout, new RegExp(`(^|\\s)${flag}(\\s|$)`, 'm'), `serve --help mentions ${flag}`)
+  for (const flag of hubFlagNames) t.match(run.stdout, flagPattern(flag), `serve --help mentions ${flag}`)
 })
 
 t.test('monohub proxy --help describes every flag, its default and env var', async (t) => {
-  const run = await runMonohub(['proxy', '--help'])
+  const run = await monohub(t, ['proxy', '--help'])
   t.equal(run.code, 0)
-  for (const flag of proxyFlagNames) t.match(run.stdout, new RegExp(`(^|\\s)${flag}(\\s|$)`, 'm'), `help mentions ${flag}`)
-  // Commander wraps lines to the terminal width: compare with whitespace collapsed.
-  const text = run.stdout.replace(/\s+/g, ' ')
+  for (const flag of proxyFlagNames) t.match(run.stdout, flagPattern(flag), `help mentions ${flag}`)
+  const text = oneLine(run.stdout)
   t.match(text, '--port <n> public-facing port of the proxy (default: 8000; env MONOHUB_PORT)')
   t.match(text, '(default: --port + 1; env MONOHUB_API_PORT)')
   t.match(text, '(default: ./monohub-data; env MONOHUB_DATA_DIR)')
@@ -75,7 +88,7 @@ t.test('monohub proxy --help describes every flag, its default and env var', asy
 })
 
 t.test('--version prints the package version', async (t) => {
-  const run = await runMonohub(['--version'])
+  const run = await monohub(t, ['--version'])
   t.equal(run.code, 0)
   t.equal(run.stdout.trim(), pkg.version)
 })
@@ -98,7 +111,7 @@ t.test('plain monohub with an unknown flag exits 2 with a pointer to --help, and
 })
 
 t.test('an unknown flag is named, with a pointer to --help, exit 2', async (t) => {
-  const run = await runMonohub(['proxy', '--prot', '9000'])
+  const run = await monohub(t, ['proxy', '--prot', '9000'])
   t.equal(run.code, 2)
   t.match(run.stderr, "error: unknown option '--prot'")
   t.match(run.stderr, "(Did you mean --port?)")
@@ -106,13 +119,13 @@ t.test('an unknown flag is named, with a pointer to --help, exit 2', async (t) =
 })
 
 t.test('an unknown command is refused with exit 2', async (t) => {
-  const run = await runMonohub(['proxi'])
+  const run = await monohub(t, ['proxi'])
   t.equal(run.code, 2)
   t.match(run.stderr, /unknown command 'proxi'/)
 })
 
 t.test('a configurable-http-proxy flag monohub does not support is refused, never ignored', async (t) => {
-  const run = await runMonohub(['proxy', '--storage-backend', 'redis'], { env: { CONFIGPROXY_AUTH_TOKEN: 'x' } })
+  const run = await monohub(t, ['proxy', '--storage-backend', 'redis'], { CONFIGPROXY_AUTH_TOKEN: 'x' })
   t.equal(run.code, 2)
   t.match(run.stderr, 'error: --storage-backend is not supported by monohub')
   t.match(run.stderr, '--data-dir')
