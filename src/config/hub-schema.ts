@@ -130,7 +130,7 @@ export const authenticator = z.unknown().transform((value, ctx): AuthenticatorCo
     ctx.addIssue({ code: 'custom', message: "must be an object whose 'kind' is one of local, oidc, github, header (or an authenticator object from a JS config module)" })
     return z.NEVER
   }
-  const parsed = byKind[kind as keyof typeof byKind].safeParse(raw)
+  const parsed = byKind[kind as keyof typeof byKind].safeParse(raw, { reportInput: true })
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const message = issue.code === 'unrecognized_keys'

@@ -53,7 +53,7 @@ export const cmd = f.field("auto, demo, or a command line like \"jupyter-lab --i
 const str = z.string({ error: 'must be a string' })
 const strList = z.array(z.string(), { error: 'must be a list of strings' })
 const bool = z.boolean({ error: 'must be true or false' })
-const argv = z.union([z.string(), strList]).transform((value, ctx) => {
+const argv = z.union([z.string(), strList], { error: 'must be a command line or a list of arguments' }).transform((value, ctx) => {
   const out = argvOf(value)
   if (out === undefined) {
     ctx.addIssue({ code: 'custom', message: 'must be a command line or a non-empty list of arguments' })
@@ -139,7 +139,7 @@ export const spawner = z.unknown().transform((value, ctx): SpawnerConfig => {
     ctx.addIssue({ code: 'custom', message: `must be one of ${KIND_LIST} (or an object {kind, …}, or a spawner object from a JS config module)` })
     return z.NEVER
   }
-  const parsed = byKind[kind as keyof typeof byKind].safeParse(raw)
+  const parsed = byKind[kind as keyof typeof byKind].safeParse(raw, { reportInput: true })
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const message = issue.code === 'unrecognized_keys'
