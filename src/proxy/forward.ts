@@ -13,7 +13,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
-import { Agent, type Dispatcher } from 'undici'
+import type { Dispatcher } from 'undici'
+import { Agent } from './undici-agent.ts'
 import type { ProxyOptions } from './options.ts'
 import type { Route, Routes } from './route-store.ts'
 import type { ProxyMetrics } from '../metrics/proxy-metrics.ts'

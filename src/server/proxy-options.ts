@@ -3,7 +3,7 @@
  * and, when --client-ssl-* is given, an upstream Agent that presents those
  * credentials to https targets.
  */
-import { Agent } from 'undici'
+import { Agent } from '../proxy/undici-agent.ts'
 import { defaultProxyOptions, type ProxyOptions } from '../proxy/options.ts'
 import type { ProxyConfig } from '../config/proxy-schema.ts'
 import { clientTls } from './tls.ts'

@@ -146,3 +146,40 @@ t.test('stripped request headers never reach a WebSocket target', async (t) => {
   t.equal(upgradeHeaders?.['x-monohub-secret'], undefined)
   t.equal(upgradeHeaders?.['x-other'], 'kept')
 })
+
+t.test('an upstream that answers an upgrade with plain HTTP has its answer relayed, then the socket closes', async (t) => {
+  const upstream = createNetServer((socket) => {
+    socket.once('data', () => socket.end('HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 6\r\nX-Why: policy\r\n\r\nno way'))
+  })
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => upstream.close())
+  const p = await startProxy(t)
+  await p.routes.set('/user/a', { target: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}` })
+  const answer = await new Promise<string>((resolve, reject) => {
+    const socket = connect(p.port, '127.0.0.1')
+    let text = ''
+    socket.setEncoding('utf8')
+    socket.on('data', (chunk: string) => (text += chunk))
+    socket.on('close', () => resolve(text))
+    socket.on('error', reject)
+    socket.write('GET /user/a/ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n')
+  })
+  t.match(answer, /^HTTP\/1\.1 403 Forbidden\r\n/)
+  t.match(answer, /\r\nX-Why: policy\r\n/)
+  t.match(answer, /\r\n\r\nno way$/)
+  t.equal(p.proxy.openWebSockets(), 0)
+})
+
+t.test('when the upstream closes a joined WebSocket, the client is closed too, and the count drops', async (t) => {
+  let serverSide: WebSocket | undefined
+  const backend = await startWsBackend(t, (ws) => (serverSide = ws))
+  const p = await startProxy(t)
+  await p.routes.set('/user/a', { target: backend })
+  const ws = await openClient(t, p.url.replace('http', 'ws') + '/user/a/ws')
+  await until(() => serverSide !== undefined && p.proxy.openWebSockets() === 1)
+  const closed = new Promise<number>((resolve) => ws.once('close', (code: number) => resolve(code)))
+  serverSide!.close(4001, 'bye')
+  t.equal(await closed, 4001, 'the close frame came through')
+  await until(() => p.proxy.openWebSockets() === 0)
+  t.equal(p.proxy.openWebSockets(), 0)
+})
