@@ -56,11 +56,20 @@ function digest(token: string): Buffer {
   return createHash('sha256').update(token).digest()
 }
 
+/**
+ * Path characters the WHATWG URL parser leaves exactly as they are: no dot
+ * (no dot segments), no "%" (%2e is a dot too), no backslash, nothing it
+ * percent-encodes, and not "//" first (which it would take for a host).
+ */
+const PLAIN_PATH = /^\/(?!\/)[A-Za-z0-9\-_~!$&'()*+,;=:@/]*$/
+
 /** Splits request-target into the API path (dot segments resolved, as CHP's URL parsing does) and query. */
 function splitUrl(url: string): { pathname: string; query: string } | undefined {
   const q = url.indexOf('?')
   const raw = q === -1 ? url : url.slice(0, q)
   const query = q === -1 ? '' : url.slice(q + 1)
+  // The usual "/api/routes/user/name": the parser would return it unchanged.
+  if (PLAIN_PATH.test(raw)) return { pathname: raw, query }
   try {
     // A base keeps "//x" a path, not a host; absolute-form targets parse as they are.
     return { pathname: new URL(raw.startsWith('/') ? 'http://api' + raw : raw).pathname, query }

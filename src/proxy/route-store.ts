@@ -68,8 +68,16 @@ export function parseTarget(target: unknown): URL {
   return url
 }
 
+/**
+ * The target Routes.set() has just checked, so the reducer that runs right
+ * after it (inside the same commit) does not parse the same string again.
+ */
+let lastChecked: { target: string; url: URL } | undefined
+
 function toRoute(prefix: string, record: RouteRecord): Route {
-  const url = parseTarget(record.data.target)
+  const target = record.data.target
+  const url = lastChecked !== undefined && lastChecked.target === target ? lastChecked.url : parseTarget(target)
+  lastChecked = undefined
   return {
     prefix,
     data: record.data,
@@ -134,7 +142,7 @@ export class Routes {
 
   /** Adds or replaces a route; resolves once durable. Throws RouteTargetError on a bad target. */
   async set(rawPath: string, data: RouteData): Promise<void> {
-    parseTarget(data.target)
+    lastChecked = { target: data.target, url: parseTarget(data.target) }
     await this.#store.commit({ op: 'set', path: normalizeRoutePath(rawPath), data, at: this.#now() })
   }
 
