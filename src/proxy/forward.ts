@@ -126,8 +126,15 @@ class ForwardRequest implements Dispatcher.DispatchHandler {
       metrics.latency((performance.now() - this.started) / 1000)
       metrics.request(statusCode)
     }
-    if (statusMessage !== undefined && statusMessage.length > 0) res.writeHead(statusCode, statusMessage, forwardResponseHeaders(headers))
-    else res.writeHead(statusCode, forwardResponseHeaders(headers))
+    const out = forwardResponseHeaders(headers)
+    // A Set-Cookie the hub put on this response (a refreshed session) would be
+    // replaced by the upstream's in writeHead: send both.
+    if (headers['set-cookie'] !== undefined && res.hasHeader('set-cookie')) {
+      const ours = res.getHeader('set-cookie')
+      for (const value of Array.isArray(ours) ? ours : [String(ours)]) out.push('set-cookie', value)
+    }
+    if (statusMessage !== undefined && statusMessage.length > 0) res.writeHead(statusCode, statusMessage, out)
+    else res.writeHead(statusCode, out)
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -171,7 +178,7 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
   const { options, routes } = deps
   const ownAgent = deps.agent === undefined
   const agent = deps.agent ?? createUpstreamAgent(options)
-  const rules = requestHeaderRules(options.xForward, options.customHeaders, options.stripRequestHeaders)
+  const rules = requestHeaderRules(options.xForward, options.customHeaders, options.stripRequestHeaders, options.stripCookies)
   const shared: Shared = { routes, errorPages: deps.errorPages, log: deps.log, metrics: deps.metrics }
   const headersTimeout = options.proxyTimeout
 
@@ -179,7 +186,7 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
     forward(req, res, route, url) {
       routes.touch(route)
       const headers: string[] = []
-      const hasBody = forwardRequestHeaders(req, rules, headers)
+      const hasBody = forwardRequestHeaders(req, rules, headers, route.authorization)
       const handler = new ForwardRequest(req, res, route, shared)
       ;(res as ResWithForward)[kForward] = handler
       res.on('drain', onDrain)

@@ -45,6 +45,8 @@ export interface RequestHeaderRules {
   customHeaders: ReadonlyMap<string, string>
   /** Lower-cased names never forwarded (ProxyOptions.stripRequestHeaders). */
   stripped: ReadonlySet<string>
+  /** Cookie names removed from the Cookie header (ProxyOptions.stripCookies). */
+  strippedCookies: readonly string[]
 }
 
 /**
@@ -53,7 +55,7 @@ export interface RequestHeaderRules {
  */
 function interestingLengths(custom: ReadonlyMap<string, string>, stripped: ReadonlySet<string>): Uint8Array {
   const table = new Uint8Array(256)
-  for (const name of [...HOP_BY_HOP, 'host', 'content-length', XFF, XFPORT, XFPROTO, XFHOST, ...custom.keys(), ...stripped]) {
+  for (const name of [...HOP_BY_HOP, 'host', 'content-length', 'authorization', 'cookie', XFF, XFPORT, XFPROTO, XFHOST, ...custom.keys(), ...stripped]) {
     if (name.length < 256) table[name.length] = 1
   }
   return table
@@ -63,11 +65,31 @@ export function requestHeaderRules(
   xForward: boolean,
   customHeaders: Record<string, string>,
   stripRequestHeaders: readonly string[] = [],
+  stripCookies: readonly string[] = [],
 ): RequestHeaderRules & { lengths: Uint8Array } {
   const custom = new Map<string, string>()
   for (const [name, value] of Object.entries(customHeaders)) custom.set(name.toLowerCase(), value)
   const stripped = new Set(stripRequestHeaders.map((name) => name.toLowerCase()))
-  return { xForward, customHeaders: custom, stripped, lengths: interestingLengths(custom, stripped) }
+  return { xForward, customHeaders: custom, stripped, strippedCookies: stripCookies, lengths: interestingLengths(custom, stripped) }
+}
+
+/**
+ * A Cookie header without the named cookies (undefined when none is left).
+ * Cheap when none of them is present: one substring test per name.
+ */
+export function withoutCookies(header: string, names: readonly string[]): string | undefined {
+  let present = false
+  for (const name of names) if (header.includes(name)) present = true
+  if (!present) return header
+  const kept: string[] = []
+  for (const pair of header.split(';')) {
+    const trimmed = pair.trim()
+    if (trimmed === '') continue
+    const eq = trimmed.indexOf('=')
+    const name = eq === -1 ? trimmed : trimmed.slice(0, eq)
+    if (!names.includes(name)) kept.push(trimmed)
+  }
+  return kept.length === 0 ? undefined : kept.join('; ')
 }
 
 /**
@@ -75,7 +97,13 @@ export function requestHeaderRules(
  * [name, value, …] array, built from req.rawHeaders in one pass. Returns
  * whether the request has a body (Content-Length or Transfer-Encoding).
  */
-export function forwardRequestHeaders(req: IncomingMessage, rules: RequestHeaderRules & { lengths: Uint8Array }, out: string[]): boolean {
+export function forwardRequestHeaders(
+  req: IncomingMessage,
+  rules: RequestHeaderRules & { lengths: Uint8Array },
+  out: string[],
+  /** Replaces the client's Authorization (a token-injected route), when given. */
+  authorization?: string,
+): boolean {
   const raw = req.rawHeaders
   let hasBody = false
   const connectionNames = namesOfConnection(connectionHeader(raw))
@@ -116,8 +144,16 @@ export function forwardRequestHeaders(req: IncomingMessage, rules: RequestHeader
       }
     }
     if (lower === 'host') host ??= value
+    else if (lower === 'authorization') {
+      if (authorization !== undefined) continue
+    } else if (lower === 'cookie' && rules.strippedCookies.length > 0) {
+      const kept = withoutCookies(value, rules.strippedCookies)
+      if (kept !== undefined) out.push(name, kept)
+      continue
+    }
     out.push(name, value)
   }
+  if (authorization !== undefined) out.push('authorization', authorization)
   if (rules.xForward) {
     const encrypted = (req.socket as TLSSocket).encrypted === true
     const remote = req.socket.remoteAddress ?? ''

@@ -28,6 +28,12 @@ export interface ProxyOptions {
    * authenticator, which no user server may see.
    */
   stripRequestHeaders: readonly string[]
+  /**
+   * Cookies removed from the Cookie header of every forwarded request — the
+   * hub's own session cookie, which no user server may see (it would let one
+   * user's server act as any visitor, admins included).
+   */
+  stripCookies: readonly string[]
 }
 
 export const defaultProxyOptions: ProxyOptions = {
@@ -43,4 +49,5 @@ export const defaultProxyOptions: ProxyOptions = {
   errorPath: undefined,
   customHeaders: {},
   stripRequestHeaders: [],
+  stripCookies: [],
 }

@@ -40,6 +40,13 @@ export interface Route {
   /** Target URL's path without trailing "/" ("" for none), prepended when prependPath is on. */
   readonly targetPath: string
   readonly protocol: 'http:' | 'https:'
+  /**
+   * `token <authToken>` when the route's data carries an `authToken`: servers
+   * that don't speak JupyterHub's OAuth (plain jupyter-lab, the demo) get it
+   * on every forwarded request instead of whatever the client sent, so nobody
+   * reaches their port without going through the proxy's own checks.
+   */
+  readonly authorization: string | undefined
   readonly record: RouteRecord
   /** Set while an activity change waits for the next flush. */
   dirty: boolean
@@ -84,6 +91,7 @@ function toRoute(prefix: string, record: RouteRecord): Route {
     origin: url.origin,
     targetPath: url.pathname === '/' ? '' : url.pathname.replace(/\/$/, ''),
     protocol: url.protocol as 'http:' | 'https:',
+    authorization: typeof record.data.authToken === 'string' && record.data.authToken !== '' ? `token ${record.data.authToken}` : undefined,
     record,
     dirty: false,
   }

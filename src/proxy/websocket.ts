@@ -26,6 +26,7 @@ import type { Route, Routes } from './route-store.ts'
 import type { ProxyMetrics } from '../metrics/proxy-metrics.ts'
 import { writeSocketError } from './error-pages.ts'
 import { forwardPathFor } from './forward-path.ts'
+import { withoutCookies } from './forwarded-headers.ts'
 import { joinSockets, socketErrorListener, tuneSocket, type JoinedConnection } from './websocket-join.ts'
 
 export interface WebSocketProxy {
@@ -207,6 +208,7 @@ export function createWebSocketProxy(deps: WebSocketProxyDeps): WebSocketProxy {
   const httpAgent = new http.Agent({ keepAlive: true, maxSockets })
   const httpsAgent = new https.Agent({ keepAlive: true, maxSockets })
   const stripped = options.stripRequestHeaders.map((name) => name.toLowerCase())
+  const strippedCookies = options.stripCookies
   const proxy = createProxyServer({ ws: true, xfwd: options.xForward, prependPath: false, headers: options.customHeaders })
   proxy.before('ws', 'stream', streamUpgrade)
   const shared: Shared = { routes, log, metrics, connections: new Set(), open: 0 }
@@ -227,6 +229,12 @@ export function createWebSocketProxy(deps: WebSocketProxyDeps): WebSocketProxy {
       ;(req as WithConnection<IncomingMessage>)[kConnection] = conn
       req.url = forwardPathFor(route, url, options)
       for (const name of stripped) delete req.headers[name]
+      if (strippedCookies.length > 0 && req.headers.cookie !== undefined) {
+        const kept = withoutCookies(req.headers.cookie, strippedCookies)
+        if (kept === undefined) delete req.headers.cookie
+        else req.headers.cookie = kept
+      }
+      if (route.authorization !== undefined) req.headers.authorization = route.authorization
       proxy.ws(req, socket, head, {
         target: route.origin,
         agent: route.protocol === 'https:' ? httpsAgent : httpAgent,

@@ -20,8 +20,6 @@ import type { ScryptParams } from '../auth/passwords.ts'
 import { openRoutes, type OpenedRoutes } from '../proxy/open-routes.ts'
 import { createProxy, type Proxy } from '../proxy/proxy-handler.ts'
 import { defaultProxyOptions } from '../proxy/options.ts'
-import { requestRouteKey } from '../proxy/route-path.ts'
-import { needsNormalising, normaliseRequestUrl } from '../proxy/forward-path.ts'
 import { buildHubContext, type BuiltHub } from '../hub/hub-context-builder.ts'
 import { buildHubApp, type HubAppOptions } from '../hub/app.ts'
 import { ensureFirstAdmin, FIRST_ADMIN_NAME } from '../hub/first-run.ts'
@@ -30,6 +28,7 @@ import { apiPlugin } from '../hub/api/index.ts'
 import { createCliToken, removeRuntimeFile, writeRuntimeFile } from '../hub/runtime-file.ts'
 import { LocalAuthenticator } from '../auth/authenticators/local.ts'
 import { createHubAuthorizer } from './hub-authorize.ts'
+import { SESSION_COOKIE_NAME } from '../auth/sessions.ts'
 import { createMissingServerHandler } from './missing-server.ts'
 import { revokeServerTokens, serverEnvProvider } from '../hub/server-tokens.ts'
 import { describeServers, syncUserActivity } from '../hub/hub-servers.ts'
@@ -150,7 +149,15 @@ export async function startHubProcess(config: HubConfig, deps: HubProcessDeps = 
     const missingServer = createMissingServerHandler(hub)
     // A trusted front end's credential headers (header authenticator) never reach user servers.
     const stripRequestHeaders = hub.authenticator.privateRequestHeaders ?? []
-    proxy = createProxy({ routes: opened.routes, options: { ...defaultProxyOptions, keepAliveTimeout: config.keepAliveTimeout, stripRequestHeaders }, log, authorize: authorizer.authorize })
+    // Nor does the hub's session cookie: a user's server must not be able to act as its visitors.
+    const stripCookies = [SESSION_COOKIE_NAME]
+    proxy = createProxy({
+      routes: opened.routes,
+      options: { ...defaultProxyOptions, keepAliveTimeout: config.keepAliveTimeout, stripRequestHeaders, stripCookies },
+      log,
+      authorize: authorizer.authorize,
+      authorizeUpgrade: authorizer.authorizeUpgrade,
+    })
     const theProxy = proxy
     const routes = opened.routes
 
@@ -176,8 +183,6 @@ export async function startHubProcess(config: HubConfig, deps: HubProcessDeps = 
           socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n')
           return
         }
-        const route = matchRoute(routes, req)
-        if (route !== undefined && !authorizer.authorizeUpgrade(req, socket, route)) return
         theProxy.handleUpgrade(req, socket, head)
       })
       return server
@@ -226,16 +231,6 @@ export async function startHubProcess(config: HubConfig, deps: HubProcessDeps = 
   }
   out(startNotice(hub, shownUrl, adminPassword, env))
   return { url, hub, log, adminPassword, close }
-}
-
-function matchRoute(routes: OpenedRoutes['routes'], req: http.IncomingMessage) {
-  let url = req.url ?? '/'
-  if (needsNormalising(url)) url = normaliseRequestUrl(url)
-  try {
-    return routes.match(requestRouteKey(url, req.headers.host, false))?.value
-  } catch {
-    return undefined // a bad path: the proxy answers 400
-  }
 }
 
 /** What a person needs to know at every start; the generated password only the first time. */

@@ -135,11 +135,11 @@ t.test('the header authenticator\'s user, groups and secret headers are stripped
   const frontEnd = { 'x-forwarded-user': 'alice', 'x-forwarded-groups': 'staff', 'x-monohub-secret': secret }
   const login = await fetch(`${h.url}/hub/login`, { headers: frontEnd, redirect: 'manual' })
   const cookie = login.headers.getSetCookie().find((c) => c.startsWith('monohub-session='))!.split(';')[0]!
-  const opened = await attempt(`${h.url.replace('http:', 'ws:')}/user/alice/terminals/websocket/1`, { ...frontEnd, cookie })
+  const opened = await attempt(`${h.url.replace('http:', 'ws:')}/user/alice/terminals/websocket/1`, { ...frontEnd, cookie: `${cookie}; _xsrf=1` })
   t.equal(opened.status, 101)
   const seen = backend.upgrades[0]!
   t.notOk('x-forwarded-user' in seen)
   t.notOk('x-forwarded-groups' in seen)
   t.notOk('x-monohub-secret' in seen)
-  t.ok('cookie' in seen, 'other headers pass')
+  t.equal(seen.cookie, '_xsrf=1', 'other cookies pass; the hub session cookie does not')
 })

@@ -151,3 +151,15 @@ t.test('key rotation: a cookie signed by the old key still works after a new fir
   t.equal((await fetch(`${dropped.h.url}/user/alice/`, { headers: { cookie: `monohub-session=${cookie}` } })).status, 401, 'old key dropped: old cookie refused')
   t.equal((await fetch(`${dropped.h.url}/user/alice/`, { headers: { cookie: `monohub-session=${fresh}` } })).status, 200)
 })
+
+t.test("the hub's session cookie never reaches a user's server (an admin visiting alice's server keeps theirs)", async (t) => {
+  const { h } = await hubWithAlice(t)
+  const admin = new Browser(h.url)
+  await logIn(admin, 'admin', h.adminPassword!)
+  admin.cookies.set('_xsrf', 'server-own-cookie')
+  const res = await admin.fetch('/user/alice/api/status')
+  t.equal(res.status, 200)
+  const seen = (await res.json()) as { headers: Record<string, string | undefined> }
+  t.notMatch(seen.headers.cookie ?? '', /monohub-session/, 'no session cookie upstream')
+  t.match(seen.headers.cookie ?? '', /(^|; )_xsrf=server-own-cookie($|;)/, "the server's own cookies still pass")
+})

@@ -181,6 +181,48 @@ t.test('stripped request headers (a trusted front end\'s user and secret) never 
   t.equal(s.headers['x-other'], 'kept')
 })
 
+t.test('a route with an authToken gets it as Authorization instead of what the client sent', async (t) => {
+  const p = await startProxy(t)
+  const backend = await startEchoBackend(t)
+  await p.routes.set('/user/alice', { target: backend.url, user: 'alice', authToken: 'server-secret' })
+  await p.routes.set('/plain', { target: backend.url })
+  const injected = seen(await send(p.url, '/user/alice/api', { headers: { authorization: 'token from-the-client' } }))
+  t.equal(injected.headers.authorization, 'token server-secret')
+  t.equal(injected.rawHeaders.filter((name: string) => name.toLowerCase() === 'authorization').length, 1, 'exactly one Authorization header')
+  const bare = seen(await send(p.url, '/user/alice/api'))
+  t.equal(bare.headers.authorization, 'token server-secret')
+  const plain = seen(await send(p.url, '/plain/x', { headers: { authorization: 'token from-the-client' } }))
+  t.equal(plain.headers.authorization, 'token from-the-client', 'routes without authToken pass the client\'s header')
+})
+
+t.test('stripped cookies (the hub session) never reach a target; other cookies do', async (t) => {
+  const p = await startProxy(t, { stripCookies: ['monohub-session'] })
+  const backend = await startEchoBackend(t)
+  await p.routes.set('/', { target: backend.url })
+  const mixed = seen(await send(p.url, '/x', { headers: { cookie: 'a=1; monohub-session=secret.value; _xsrf=2' } }))
+  t.equal(mixed.headers.cookie, 'a=1; _xsrf=2')
+  const only = seen(await send(p.url, '/x', { headers: { cookie: 'monohub-session=secret' } }))
+  t.equal(only.headers.cookie, undefined, 'a Cookie header left empty is dropped')
+  const lookalike = seen(await send(p.url, '/x', { headers: { cookie: 'monohub-session-other=1' } }))
+  t.equal(lookalike.headers.cookie, 'monohub-session-other=1', 'only the exact name is removed')
+})
+
+t.test('a Set-Cookie set before forwarding (a refreshed session) is kept next to the upstream\'s', async (t) => {
+  const backend = await startBackend(t, (_req, res) => {
+    res.writeHead(200, [['Set-Cookie', 'up=1'], ['Set-Cookie', 'up2=2']].flat())
+    res.end('ok')
+  })
+  const p = await startProxy(t, {}, {
+    authorize: (_req, res) => {
+      res.appendHeader('set-cookie', 'monohub-session=refreshed')
+      return true
+    },
+  })
+  await p.routes.set('/', { target: backend.url })
+  const response = await fetch(p.url + '/x')
+  t.same(response.headers.getSetCookie().sort(), ['monohub-session=refreshed', 'up2=2', 'up=1'])
+})
+
 t.test('hop-by-hop headers are dropped both ways; auth and cookies kept', async (t) => {
   const p = await startProxy(t)
   const received: Array<Record<string, string | string[] | undefined>> = []

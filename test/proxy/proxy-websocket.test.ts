@@ -183,3 +183,25 @@ t.test('when the upstream closes a joined WebSocket, the client is closed too, a
   await until(() => p.proxy.openWebSockets() === 0)
   t.equal(p.proxy.openWebSockets(), 0)
 })
+
+t.test('WebSocket upgrades get a route\'s authToken and lose the hub session cookie', async (t) => {
+  let upgradeHeaders: Record<string, unknown> | undefined
+  const backend = await startWsBackend(t, (ws, _url, headers) => {
+    upgradeHeaders = headers
+    ws.on('message', (data) => ws.send(String(data)))
+  })
+  const p = await startProxy(t, { stripCookies: ['monohub-session'] })
+  await p.routes.set('/user/alice', { target: backend, user: 'alice', authToken: 'server-secret' })
+  const client = await new Promise<WebSocket>((resolve, reject) => {
+    const ws = new WebSocket(p.url.replace('http', 'ws') + '/user/alice/ws', {
+      headers: { authorization: 'token from-client', cookie: 'monohub-session=abc; _xsrf=1' },
+    })
+    ws.once('open', () => resolve(ws))
+    ws.once('error', reject)
+  })
+  t.teardown(() => client.close())
+  client.send('hi')
+  t.equal(await nextMessage(client), 'hi')
+  t.equal(upgradeHeaders?.authorization, 'token server-secret')
+  t.equal(upgradeHeaders?.cookie, '_xsrf=1')
+})
