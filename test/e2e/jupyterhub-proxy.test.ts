@@ -15,9 +15,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { randomUUID } from 'node:crypto'
-import WebSocket from 'ws'
 import { Browser } from '../helpers/cookie-jar.ts'
+import { runOnKernel, startKernel } from '../helpers/jupyter.ts'
 
 const JUPYTERHUB = '/usr/bin/jupyterhub'
 const SINGLEUSER = '/usr/bin/jupyterhub-singleuser'
@@ -43,50 +42,6 @@ function cleanEnv(): NodeJS.ProcessEnv {
   }
   env.PATH = `/usr/bin:${process.env.PATH ?? ''}`
   return env
-}
-
-/**
- * Starts a kernel through the contents of a logged-in browser session and runs
- * `code` over the kernel's WebSocket, returning the text/plain result.
- */
-async function runOnKernel(browser: Browser, prefix: string, code: string): Promise<string> {
-  const xsrf = browser.cookies.get('_xsrf') ?? ''
-  const created = await browser.fetch(`${prefix}/api/kernels`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-xsrftoken': xsrf },
-    body: '{}',
-  })
-  if (created.status !== 201) throw new Error(`kernel start answered ${created.status}: ${await created.text()}`)
-  const { id } = (await created.json()) as { id: string }
-  const wsUrl = new URL(`${prefix}/api/kernels/${id}/channels`, browser.origin.replace(/^http/, 'ws'))
-  const socket = new WebSocket(wsUrl, { headers: { cookie: browser.cookieHeader() } })
-  try {
-    return await new Promise<string>((done, fail) => {
-      const timer = setTimeout(() => fail(new Error('no execute_result within 30 s')), 30_000)
-      socket.once('error', (error) => (clearTimeout(timer), fail(error)))
-      socket.once('open', () => {
-        const msgId = randomUUID()
-        socket.send(
-          JSON.stringify({
-            header: { msg_id: msgId, username: 'e2e', session: randomUUID(), msg_type: 'execute_request', version: '5.3' },
-            parent_header: {},
-            metadata: {},
-            content: { code, silent: false, store_history: false, user_expressions: {}, allow_stdin: false },
-            channel: 'shell',
-          }),
-        )
-        socket.on('message', (raw) => {
-          const message = JSON.parse(String(raw)) as { msg_type: string; parent_header: { msg_id?: string }; content: { data?: Record<string, string> } }
-          if (message.msg_type === 'execute_result' && message.parent_header.msg_id === msgId) {
-            clearTimeout(timer)
-            done(message.content.data?.['text/plain'] ?? '')
-          }
-        })
-      })
-    })
-  } finally {
-    socket.close()
-  }
 }
 
 let hubExited = (): boolean => false
@@ -219,7 +174,8 @@ c.JupyterHub.load_roles = [{'name': 'e2e', 'scopes': ['admin:users', 'admin:serv
   t.ok(body.started, 'status is Jupyter server JSON')
 
   // A kernel runs 1+1 over its WebSocket, through the proxy.
-  const kernelResult = await runOnKernel(browser, '/user/alice', '1+1')
+  const client = { origin, cookie: browser.cookieHeader(), xsrf: browser.cookies.get('_xsrf') ?? '' }
+  const kernelResult = await runOnKernel(client, '/user/alice', await startKernel(client, '/user/alice'), '1+1')
   t.equal(kernelResult, '2', 'kernel WebSocket through the proxy computes 1+1')
 
   // An anonymous client gets no further than a redirect/403 from the server itself.

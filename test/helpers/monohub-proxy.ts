@@ -66,7 +66,10 @@ export interface RunResult extends Exit {
 /** Runs `monohub <args>` to completion (killed after `timeoutMs`). */
 export async function runMonohub(args: readonly string[], options: { env?: Record<string, string | undefined>; cwd?: string; timeoutMs?: number } = {}): Promise<RunResult> {
   assertBuilt()
-  const child = spawn(process.execPath, [binPath, ...args], { env: cleanEnv(options.env ?? {}), cwd: options.cwd ?? tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] })
+  // A fresh empty folder by default: a command that starts a hub by mistake
+  // must not leave a monohub-data folder in a shared place.
+  const cwd = options.cwd ?? (await mkdtemp(join(tmpdir(), 'monohub-run-')))
+  const child = spawn(process.execPath, [binPath, ...args], { env: cleanEnv(options.env ?? {}), cwd, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
@@ -74,6 +77,7 @@ export async function runMonohub(args: readonly string[], options: { env?: Recor
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 15_000)
   const exit = await exitOf(child)
   clearTimeout(timer)
+  if (options.cwd === undefined) await rm(cwd, { recursive: true, force: true })
   return { ...exit, stdout, stderr }
 }
 
