@@ -6,6 +6,7 @@
  * existing 'nobody' account when the tests run as root.
  */
 import t from 'tap'
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { parsePasswdLine, resolveUnixAccount, unixAccountName } from '../../src/spawn/spawners/unix-account.ts'
@@ -71,7 +72,14 @@ t.test('system-user on a hub that is not root says it needs root', async (t) => 
   await t.rejects(hub.manager.start('nobody'), { code: 'SPAWNER_CONFIG', message: /needs the hub to run as root/ })
 })
 
-t.test('system-user runs a real demo server as the nobody account', { skip: process.getuid?.() !== 0 && 'needs root' }, async (t) => {
+/** Why the nobody account cannot run this test's Node (e.g. Node installed under /root, mode 0700), or false. */
+function nobodyCannotRunNode(): string | false {
+  if (process.getuid?.() !== 0) return 'needs root'
+  const probe = spawnSync(process.execPath, ['-e', '0'], { uid: 65534, gid: 65534, timeout: 10_000 })
+  return probe.status === 0 ? false : `the nobody account cannot run ${process.execPath} (is Node installed under a private folder such as /root?)`
+}
+
+t.test('system-user runs a real demo server as the nobody account', { skip: nobodyCannotRunNode() }, async (t) => {
   const hub = await startHub(t, { spawner: systemUserSpawner({ cmd: 'demo', workDirIn: 'hub-template', stopGraceMs: 2000 }) })
   await fs.chmod(hub.dataDir, 0o711) // nobody must reach its working dir inside the data dir
   await hub.manager.start('nobody')
