@@ -12,7 +12,6 @@ import { tokenCommand } from './token-command.ts'
 import { addHubOptions, hubConfigFromCommand, serveCommand } from './default-command.ts'
 import type { ProxyConfig } from '../config/proxy-schema.ts'
 import type { HubConfig } from '../config/hub-schema.ts'
-import { startHubProcess } from '../server/hub-process.ts'
 import { stopOnSignals } from '../server/signals.ts'
 
 /** The running program's version, from package.json (two folders up from src/cli and dist/cli alike). */
@@ -28,6 +27,8 @@ export interface ProgramActions {
 }
 
 async function startHub(config: HubConfig): Promise<void> {
+  // Loaded only here: the hub's code would add ~23 MiB to every `monohub proxy`.
+  const { startHubProcess } = await import('../server/hub-process.ts')
   const running = await startHubProcess(config)
   stopOnSignals(running)
 }
