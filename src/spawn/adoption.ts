@@ -5,7 +5,7 @@
  * with its route. Routes of user servers with no record are removed too, so
  * the proxy never points at a port someone else may now hold.
  */
-import type { Routes } from '../proxy/route-store.ts'
+import type { RouteWriter } from './route-writer.ts'
 import type { Store } from '../store/store.ts'
 import type { Spawner } from './spawner.ts'
 import type { ServerOp, ServerRecord, ServersState } from './server-store.ts'
@@ -16,7 +16,7 @@ import { probe } from './readiness.ts'
 
 export interface AdoptionDeps {
   store: Store<ServersState, ServerOp>
-  routes: Routes
+  routes: RouteWriter
   spawner: Spawner
   log: SpawnLogger
   emit: (event: ServerEvent) => void
@@ -38,7 +38,7 @@ async function answers(record: ServerRecord, withinMs: number): Promise<boolean>
   }
 }
 
-function sameRoute(routes: Routes, record: ServerRecord): boolean {
+function sameRoute(routes: RouteWriter, record: ServerRecord): boolean {
   const route = routes.get(serverBaseUrl(record.user, record.name))
   if (route === undefined) return false
   const want = routeDataFor(record)

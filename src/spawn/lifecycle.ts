@@ -5,7 +5,7 @@
  * running servers when the hub restarts. Framework-free: the hub's pages and
  * REST API call it; the proxy sees only the routes it adds and removes.
  */
-import type { Routes } from '../proxy/route-store.ts'
+import type { RouteWriter } from './route-writer.ts'
 import type { Store } from '../store/store.ts'
 import type { Json, Spawner } from './spawner.ts'
 import type { ServerOp, ServerRecord, ServersState } from './server-store.ts'
@@ -31,7 +31,7 @@ export type ServerEvent =
 
 export interface ServerManagerOptions {
   dataDir: string
-  routes: Routes
+  routes: RouteWriter
   spawner: Spawner
   /** The hub's part of the server environment (API token, URLs); default: user and prefix only. */
   serverEnv?: ServerEnvProvider

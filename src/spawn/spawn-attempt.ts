@@ -6,7 +6,7 @@
  * last lines of the server's log.
  */
 import { createHash } from 'node:crypto'
-import type { Routes, RouteData } from '../proxy/route-store.ts'
+import type { RouteData, RouteWriter } from './route-writer.ts'
 import type { Store } from '../store/store.ts'
 import type { Json, SpawnContext, SpawnResult, Spawner } from './spawner.ts'
 import type { ServerOp, ServerRecord, ServersState } from './server-store.ts'
@@ -32,7 +32,7 @@ export class StartCancelledError extends Error {
 export interface AttemptDeps {
   spawner: Spawner
   store: Store<ServersState, ServerOp>
-  routes: Routes
+  routes: RouteWriter
   logTailLines: number
   startTimeoutMs: number
   now: () => number
