@@ -74,8 +74,15 @@ t.test('with a hub running, user and token commands go through its API', async (
   const unknown = await monohub(['user', 'remove', 'nobody', ...d])
   t.equal(unknown.error?.code, 'NO_SUCH_USER')
   const badName = await monohub(['user', 'add', 'a/b', ...d])
-  t.equal(badName.error?.code, 'BAD_REQUEST')
+  t.equal(badName.error?.code, 'BAD_USER_NAME', 'the same code as without a hub')
   t.match(badName.error?.message, /user name contains '\/'/)
+  // fetch would resolve '.' and '..' in the URL (/hub/api/users/.. is /hub/api/): checked before the call.
+  for (const dots of ['..', '.']) {
+    const refused = await monohub(['user', 'add', dots, ...d])
+    t.equal(refused.error?.code, 'BAD_USER_NAME', `'${dots}' is refused as a name`)
+    t.match(refused.error?.message, /starts with '\.'/)
+  }
+  t.equal((await monohub(['user', 'remove', '..', ...d])).error?.code, 'BAD_USER_NAME')
 
   t.equal((await monohub(['user', 'remove', 'dana', ...d])).stdout, "removed user 'dana' and their API tokens (through the running hub)\n")
   t.notOk(hub.store.state.users.dana)

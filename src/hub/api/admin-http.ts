@@ -6,6 +6,7 @@
 import type { HubRuntime } from '../runtime-file.ts'
 import { HubAdminError, type HubAdmin, type NewTokenRequest } from './hub-admin.ts'
 import { PAGINATION_MEDIA_TYPE } from './pagination.ts'
+import { UserNameError, validateUserName } from '../../auth/user-name.ts'
 
 const REQUEST_TIMEOUT_MS = 15_000
 
@@ -52,8 +53,14 @@ export class HttpHubAdmin implements HubAdmin {
     return json
   }
 
+  /** Checked here first: fetch resolves '.' and '..' in a URL, so `user add ..` would reach /hub/api/. */
   #user(name: string): string {
-    return `/users/${encodeURIComponent(name)}`
+    try {
+      return `/users/${encodeURIComponent(validateUserName(name))}`
+    } catch (err) {
+      if (err instanceof UserNameError) throw new HubAdminError(err.code, err.message, err.status)
+      throw err
+    }
   }
 
   async addUser(name: string, fields: { admin?: boolean; password?: string }): Promise<Record<string, unknown>> {
