@@ -66,9 +66,10 @@ export function buildProgram(actions: ProgramActions): Command {
   for (const make of subcommands) program.addCommand(make(actions))
 
   // Parse errors: commander prints "error: …"; add where to look, and exit 2.
+  const commandPath = (command: Command): string => (command.parent === null ? command.name() : `${commandPath(command.parent)} ${command.name()}`)
   const configure = (command: Command): void => {
     command.exitOverride()
-    command.showHelpAfterError(`(run '${command.parent === null ? 'monohub' : `monohub ${command.name()}`} --help' to see the options)`)
+    command.showHelpAfterError(`(run '${commandPath(command)} --help' to see the options)`)
     for (const sub of command.commands) configure(sub)
   }
   configure(program)

@@ -118,6 +118,13 @@ t.test('an unknown flag is named, with a pointer to --help, exit 2', async (t) =
   t.match(run.stderr, "run 'monohub proxy --help'")
 })
 
+t.test('an unknown flag of a nested command points to that command\'s whole --help', async (t) => {
+  const run = await monohub(t, ['user', 'add', 'alice', '--amdin'])
+  t.equal(run.code, 2)
+  t.match(run.stderr, "error: unknown option '--amdin'")
+  t.match(run.stderr, "run 'monohub user add --help'")
+})
+
 t.test('an unknown command is refused with exit 2', async (t) => {
   const run = await monohub(t, ['proxi'])
   t.equal(run.code, 2)
