@@ -162,6 +162,14 @@ t.test('token page: a token is shown once, listed by prefix, works as an API tok
   const badScope = await admin.submit('/hub/token', { _xsrf: await formXsrf(admin, '/hub/token'), scopes: 'fly:to-the-moon' })
   t.equal(badScope.response.status, 400)
 
+  await admin.submit('/hub/admin/users', { name: 'erin', password: 'erin-password', _xsrf: await formXsrf(admin, '/hub/admin') })
+  const erin = new Browser(h.url)
+  t.equal((await logIn(erin, 'erin', 'erin-password')).response.status, 200)
+  const beyond = await erin.submit('/hub/token', { _xsrf: await formXsrf(erin, '/hub/token'), scopes: 'admin:users' })
+  t.equal(beyond.response.status, 403, 'a scope the user does not hold is refused, as by the API')
+  t.match(await beyond.response.text(), /You do not hold admin:users/)
+  t.equal(Object.keys(h.hub.store.state.tokens).length, 1, 'and no token is made')
+
   const revoked = await admin.submit('/hub/token/revoke', { _xsrf: await formXsrf(admin, '/hub/token'), id: records[0]!.id })
   t.equal(revoked.response.status, 200)
   t.match(await revoked.response.text(), /is revoked/)

@@ -6,7 +6,8 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { HubContext } from '../context.ts'
 import { createToken, tokensOf, type TokenRecord } from '../../auth/tokens.ts'
-import { validateScopes } from '../../auth/scopes.ts'
+import { expandScopes, validateScopes } from '../../auth/scopes.ts'
+import { scopesOfUser } from '../identity.ts'
 import { html, type Html } from '../views/html.ts'
 import { hiddenXsrf, layout, notice } from '../views/layout.ts'
 import { PageError } from './page-error.ts'
@@ -82,6 +83,12 @@ export async function tokenPages(app: FastifyInstance, opts: { hub: HubContext }
       validateScopes(scopes)
     } catch (err) {
       return sendPage(hub, reply, me, 400, { error: (err as Error).message })
+    }
+    // As the API does: a token never lists scopes its owner lacks (it could not use them anyway).
+    const mine = scopesOfUser(hub, me.user)
+    const missing = [...expandScopes(scopes, { name: me.user.name, scopes: mine })].filter((s) => !mine.has(s))
+    if (missing.length > 0) {
+      return sendPage(hub, reply, me, 403, { error: `You do not hold ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}, so a token of yours cannot have it. Leave Scopes empty for everything you may do.` })
     }
     const expiry = form.expires_in ?? ''
     if (expiry !== '' && !EXPIRY_CHOICES.some(([value]) => value === expiry)) {
