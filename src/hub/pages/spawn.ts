@@ -7,13 +7,18 @@
  *                                              on failure the reason, the server's log tail, Retry
  *   POST /hub/stop/<user>[/<server>]           (CSRF) stops it → home (or `next`)
  *
+ * When the hub's set-up refuses every start (a root hub with the process
+ * spawner and Jupyter or a custom command), GET and POST show that plainly
+ * instead — with the error's status (500), the fix, and no Retry.
+ *
  * The owner or an admin may do each; `next` (a local path, checked) is where
  * the browser lands once the server is ready — the proxy sends people here
  * with the path they asked for when their server is not running.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { HubContext } from '../context.ts'
-import { SpawnError, SpawnLimitError } from '../../spawn/errors.ts'
+import { SpawnError, SpawnLimitError, type SpawnerConfigError } from '../../spawn/errors.ts'
+import { startRefusal } from '../../spawn/root-refusal.ts'
 import { safeNextUrl } from '../../auth/next-url.ts'
 import { html } from '../views/html.ts'
 import { layout, notice } from '../views/layout.ts'
@@ -53,6 +58,17 @@ function sendPage(hub: HubContext, reply: FastifyReply, me: PageUser, status: nu
     .send(layout({ title, user: me.user, xsrf: sessionXsrf(hub, me), body: html`${SERVER_STYLE}${body}` }).text)
 }
 
+/** Every start is refused by the hub's configuration: say so, and who can fix it. */
+function configProblemPage(hub: HubContext, reply: FastifyReply, me: PageUser, refusal: SpawnerConfigError): FastifyReply {
+  const body = html`<div class="card">
+<h1>This hub cannot start servers as it is set up</h1>
+<div class="notice error" role="alert"><strong>The hub's administrator has to change its settings.</strong><br>The hub says: ${refusal.message}.</div>
+<p class="muted">Nothing is wrong with your account or your files. ${me.user.admin ? 'The hub\'s start-up log says the same; change the setting and restart the hub.' : 'Please tell the hub\'s administrator.'}</p>
+<div class="actions"><a class="button" href="/hub/home">Home</a></div>
+</div>`
+  return sendPage(hub, reply, me, refusal.status, 'Cannot start servers', body)
+}
+
 /** The Start page; `problem` shows why the last try did not start. */
 function startPage(hub: HubContext, reply: FastifyReply, me: PageUser, a: ServerAddress, next: string, status = 200, problem?: string, values?: Record<string, unknown>): FastifyReply {
   const xsrf = sessionXsrf(hub, me)
@@ -84,6 +100,8 @@ export async function spawnPages(app: FastifyInstance, opts: { hub: HubContext }
     const state = stateOf(hub.servers.status(a.user, a.server))
     if (state === 'running') return reply.redirect(next, 302)
     if (state === 'starting') return reply.redirect(withNext(pendingUrl(a), next, a), 302)
+    const refusal = startRefusal(hub.servers.spawner)
+    if (refusal !== undefined) return configProblemPage(hub, reply, me, refusal)
     return startPage(hub, reply, me, a, next)
   }
 
@@ -94,6 +112,8 @@ export async function spawnPages(app: FastifyInstance, opts: { hub: HubContext }
     checkSessionForm(hub, me, form)
     const a = addressOf(hub, me, req.params)
     const next = nextFor(req, a, form)
+    const refusal = startRefusal(hub.servers.spawner)
+    if (refusal !== undefined) return configProblemPage(hub, reply, me, refusal)
     const options: Record<string, string> = {}
     for (const [key, value] of Object.entries(form)) if (key !== '_xsrf' && key !== 'next') options[key] = value
     const starting = hub.servers.start(a.user, a.server, options)

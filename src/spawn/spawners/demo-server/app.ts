@@ -9,7 +9,7 @@ import fs from 'node:fs/promises'
 import http from 'node:http'
 import path from 'node:path'
 import { WebSocketServer } from 'ws'
-import { renderPage, type PageFile } from './page.ts'
+import { renderPage, type DemoReason, type PageFile } from './page.ts'
 
 export interface DemoSettings {
   user: string
@@ -18,6 +18,8 @@ export interface DemoSettings {
   workDir: string
   /** Accepted tokens (MONOHUB_SERVER_TOKEN, JUPYTERHUB_API_TOKEN). */
   tokens: string[]
+  /** Why the hub runs the demo (shown on the page). */
+  reason?: DemoReason
 }
 
 const MAX_FILES = 200

@@ -1,13 +1,28 @@
 /**
  * The demo server's one HTML page: who you are, the files in your folder, a
  * WebSocket echo — and a plain note that this is monohub's demo server and
- * how to get Jupyter instead.
+ * how to get Jupyter instead (on a root hub: why it is the demo, and how to
+ * get Jupyter per user).
  */
+import { ROOT_JUPYTER_ADVICE } from '../../root-default.ts'
 
 export const DEMO_NOTICE =
   'This is monohub\'s built-in DEMO server, not Jupyter. To give users Jupyter, install JupyterHub\'s ' +
   'single-user server on this machine (e.g. `pip install jupyterhub jupyterlab` or `apt-get install jupyterhub`) ' +
   'and restart monohub with --cmd auto (the default) or --cmd jupyterhub-singleuser.'
+
+/** Why a root hub runs the demo even where Jupyter is installed (MONOHUB_DEMO_REASON=root-hub). */
+export const ROOT_DEMO_NOTICE =
+  'This hub runs as root, so monohub runs its built-in demo server for you instead of Jupyter: Jupyter started by a root hub ' +
+  `would run as root and give every user a root shell. Ask the hub's administrator — ${ROOT_JUPYTER_ADVICE}.`
+
+/** Why the demo runs: 'root-hub' when the hub chose it because it runs as root; otherwise nothing was configured. */
+export type DemoReason = 'root-hub' | undefined
+
+/** The notice for `reason`. */
+export function demoNotice(reason: DemoReason): string {
+  return reason === 'root-hub' ? ROOT_DEMO_NOTICE : DEMO_NOTICE
+}
 
 export interface PageFile {
   name: string
@@ -23,6 +38,7 @@ export interface PageModel {
   files: PageFile[]
   /** More entries than shown. */
   truncated: boolean
+  reason?: DemoReason
 }
 
 export function escapeHtml(text: string): string {
@@ -46,7 +62,7 @@ export function renderPage(model: PageModel): string {
 code{background:#f2f2f2;padding:0 .25rem}#log{white-space:pre-wrap;background:#f7f7f7;padding:.5rem;min-height:3rem}</style>
 </head><body>
 <h1>Hello, ${escapeHtml(model.user)}</h1>
-<p class="notice" id="notice"><strong>monohub demo server.</strong> ${escapeHtml(DEMO_NOTICE)}</p>
+<p class="notice" id="notice"><strong>monohub demo server.</strong> ${escapeHtml(demoNotice(model.reason))}</p>
 <h2>Your files</h2>
 <p>In <code>${escapeHtml(model.workDir)}</code>:</p>
 <ul id="files">
