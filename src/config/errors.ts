@@ -35,12 +35,15 @@ export function keyLabel(key: string): string {
  */
 export function formatIssues(issues: readonly z.core.$ZodIssue[], origins: Readonly<Record<string, Origin>>): string {
   const lines = issues.map((issue) => {
-    const key = issue.path.length > 0 ? issue.path.map(String).join('.') : undefined
     if (issue.code === 'unrecognized_keys') return `unknown setting(s) ${issue.keys.map((k) => `'${k}'`).join(', ')}`
-    if (key === undefined) return issue.message
-    const origin = origins[String(issue.path[0])]
+    if (issue.path.length === 0) return issue.message
+    // A top-level key reads as its flag (api-port); nested keys exist only in
+    // files and JSON, so they keep the spelling written there (authenticator.clientId).
+    const [top, ...nested] = issue.path.map(String)
+    const key = [keyLabel(top!), ...nested].join('.')
+    const origin = origins[top!]
     const got = origin === undefined ? '' : `, got ${showValue(origin.raw)} (from ${origin.source})`
-    return `${keyLabel(key)} ${issue.message}${got}`
+    return `${key} ${issue.message}${got}`
   })
   return lines.join('\n')
 }

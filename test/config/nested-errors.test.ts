@@ -23,3 +23,10 @@ t.test('a script spawner command that is neither a line nor a list says what it 
   const message = await errorOf({ MONOHUB_SPAWNER: JSON.stringify({ kind: 'script', start: 5, poll: 'p', stop: 's' }) })
   t.match(message, /spawner\.start must be a command line or a list of arguments/)
 })
+
+t.test('nested keys are named as they are spelled in the file (camelCase), top-level keys as their flag', async (t) => {
+  const message = await errorOf({ MONOHUB_AUTHENTICATOR: JSON.stringify({ kind: 'oidc', issuer: 'https://id.example.org' }), MONOHUB_MIN_PASSWORD_LENGTH: 'x' })
+  t.match(message, /authenticator\.clientId is required/)
+  t.notMatch(message, /client-id/)
+  t.match(message, /min-password-length /)
+})
