@@ -29,7 +29,7 @@ import { expandWorkDir } from '../spawn/server-names.ts'
  * the hub was built from.
  */
 export type RootDemoSetup =
-  | { as: 'account'; account: DemoAccount; opened: string[] }
+  | { as: 'account'; account: DemoAccount }
   | { as: 'root'; reason: string; fix: string }
 
 const rootSetups = new WeakMap<HubConfig, RootDemoSetup>()
@@ -106,8 +106,8 @@ export function spawnerFromConfig(config: HubConfig, options: { uid?: number; ro
  */
 export async function setUpRootDemo(config: HubConfig, probe: (p: DemoAccountProbe) => Promise<DemoAccountResult> = findDemoAccount): Promise<RootDemoSetup> {
   const usersDir = path.dirname(expandWorkDir(config.serverWorkDir, config.dataDir, 'x'))
-  const found = await probe({ execPath: process.execPath, entry: demoServerEntry(), usersDir, dataDir: config.dataDir })
-  return found.ok ? { as: 'account', account: found.account, opened: found.opened } : { as: 'root', reason: found.reason, fix: found.fix }
+  const found = await probe({ execPath: process.execPath, entry: demoServerEntry(), usersDir })
+  return found.ok ? { as: 'account', account: found.account } : { as: 'root', reason: found.reason, fix: found.fix }
 }
 
 const JUPYTER_ADVICE = 'install Jupyter (e.g. `apt-get install jupyterhub` or `pip install jupyterhub jupyterlab`) and restart with --cmd auto, or name a program with --cmd "…"'
@@ -176,8 +176,6 @@ export async function openServers(options: OpenServersOptions): Promise<ServerMa
       if (rootSetup.as === 'root') {
         options.log.warn({ reason: rootSetup.reason }, `the hub runs as root and users' demo servers will run AS ROOT too, because ${rootSetup.reason} — ` +
           `the demo runs no user code (its own page and an echo only); to run it as nobody, ${rootSetup.fix}; ${ROOT_JUPYTER_ADVICE}`)
-      } else if (rootSetup.opened.length > 0) {
-        options.log.info({ opened: rootSetup.opened }, `let '${rootSetup.account.username}' reach its work dirs: added search permission (o+x, not list) to ${rootSetup.opened.join(', ')}`)
       }
     }
     spawner = spawnerFromConfig(config, { uid, ...(rootSetup === undefined ? {} : { rootSetup }) })

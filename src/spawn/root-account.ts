@@ -1,8 +1,8 @@
 /**
  * The unprivileged account a root hub runs the built-in demo server as
  * (`nobody`), and the one-time probe at start-up that it can: the account
- * must be able to run Node (process.execPath), read the demo server's files
- * and reach the folder of the per-user work dirs. `npx -p node@24` as root
+ * must be able to run Node (process.execPath) and read the demo server's
+ * files; its work dir is entered for it (see PROBE_SCRIPT's note). `npx -p node@24` as root
  * keeps Node under /root (mode 0700), which `nobody` cannot reach — then the
  * probe says why, and the caller falls back (see root-default.ts).
  */
@@ -19,7 +19,7 @@ export interface DemoAccount {
 }
 
 export type DemoAccountResult =
-  | { ok: true; account: DemoAccount; /** Folders given search permission for others (o+x) so the account reaches its work dir. */ opened: string[] }
+  | { ok: true; account: DemoAccount }
   | { ok: false; /** Why, for the start-up log: "Node (/root/…/node) is not reachable by nobody: /root is mode 0700". */ reason: string; /** What makes it work. */ fix: string }
 
 export interface DemoAccountProbe {
@@ -27,10 +27,8 @@ export interface DemoAccountProbe {
   execPath: string
   /** The demo server's entry file (demoServerEntry()). */
   entry: string
-  /** The folder holding the per-user work dirs (created if missing). */
+  /** The folder holding the per-user work dirs (created if missing, mode 0700); the probe starts there. */
   usersDir: string
-  /** The hub's data dir: folders from here down to usersDir may be opened with o+x. */
-  dataDir: string
   /** Default 'nobody'. */
   accountName?: string
   /** Runs getent (tests inject). */
@@ -54,7 +52,7 @@ function modeText(mode: number): string {
  * file itself when it lacks `need` — described for a person; undefined when
  * every mode bit allows it (ACLs and MAC are left to the real probe).
  */
-export async function blockedOnTheWay(file: string, who: DemoAccount, need: 'x' | 'r' | 'dir'): Promise<string | undefined> {
+export async function blockedOnTheWay(file: string, who: DemoAccount, need: 'x' | 'r'): Promise<string | undefined> {
   const absolute = path.resolve(file)
   const parts = absolute.split(path.sep).filter((p) => p !== '')
   let dir: string = path.sep
@@ -66,8 +64,7 @@ export async function blockedOnTheWay(file: string, who: DemoAccount, need: 'x' 
   }
   const stat = await fs.stat(absolute).catch(() => undefined)
   if (stat === undefined) return `${absolute} does not exist`
-  const wanted = need === 'r' ? 'r' : 'x'
-  if (!permits(stat, who, wanted)) return `${absolute} is mode ${modeText(stat.mode)} (owner uid ${stat.uid})`
+  if (!permits(stat, who, need)) return `${absolute} is mode ${modeText(stat.mode)} (owner uid ${stat.uid})`
   return undefined
 }
 
@@ -80,42 +77,11 @@ export async function lookUpAccount(name: string, run: CommandRunner = runComman
   return { username: found.username, uid: found.uid, gid: found.gid }
 }
 
-/** Folders from `top` down to `bottom` (both included), when bottom is inside top. */
-function chainBetween(top: string, bottom: string): string[] {
-  const rel = path.relative(top, bottom)
-  if (rel.startsWith('..') || path.isAbsolute(rel)) return []
-  const chain = [top]
-  let dir = top
-  for (const part of rel.split(path.sep).filter((p) => p !== '')) {
-    dir = path.join(dir, part)
-    chain.push(dir)
-  }
-  return chain
-}
-
-/**
- * Lets the account reach usersDir through the data dir: adds o+x (search,
- * not list) to the hub-owned folders from dataDir down to usersDir. Only when
- * the folders above dataDir already let it through — otherwise it would open
- * the data dir for nothing. Files in it stay 0600 and folders unlistable.
- */
-async function openWayIn(probe: DemoAccountProbe, who: DemoAccount): Promise<string[]> {
-  const chain = chainBetween(path.resolve(probe.dataDir), path.resolve(probe.usersDir))
-  if (chain.length === 0) return []
-  if (await blockedOnTheWay(path.dirname(chain[0]!), who, 'dir') !== undefined) return []
-  const opened: string[] = []
-  const me = process.getuid?.()
-  for (const dir of chain) {
-    const stat = await fs.stat(dir)
-    if (permits(stat, who, 'x') || stat.uid !== me) continue
-    await fs.chmod(dir, (stat.mode & 0o7777) | 0o001)
-    opened.push(dir)
-  }
-  return opened
-}
-
-// Runs as the account: reading the entry proves the demo's files are reachable;
-// starting at all proves Node is, and the working directory that the usersDir is.
+// Runs as the account: starting at all proves Node is reachable, reading the
+// entry that the demo's files are. The working directory needs no search path
+// from the account: the launch enters it before dropping to the account's uid
+// (libuv chdirs, then setgid/setuid), and the demo lists it as '.'. The probe
+// starts in usersDir the same way, so it fails too if that ever changes.
 const PROBE_SCRIPT = 'require("node:fs").readFileSync(process.argv[1])'
 
 /** Runs Node as the account in usersDir, reading the entry; resolves '' on success, else what went wrong. */
@@ -144,30 +110,24 @@ function runProbe(probe: DemoAccountProbe, who: DemoAccount): Promise<string> {
 
 /**
  * Finds the account and checks, once, that it can run the demo server.
- * On success the usersDir exists and the account can reach it.
+ * On success the usersDir exists (root's, 0700; each work dir in it is then
+ * created owned by the account, 0700).
  */
 export async function findDemoAccount(probe: DemoAccountProbe): Promise<DemoAccountResult> {
   const name = probe.accountName ?? 'nobody'
   const who = await lookUpAccount(name, probe.run)
   if (typeof who === 'string') return { ok: false, reason: who, fix: `create a system account '${name}' without privileges` }
-  // Mode bits explain the usual failure (Node under /root, 0700); the real
-  // probe below decides (ACLs or a security module may say otherwise).
+  await fs.mkdir(probe.usersDir, { recursive: true, mode: 0o700 })
+  const failure = await runProbe(probe, who)
+  if (failure === '') return { ok: true, account: who }
+  // Mode bits explain the usual failure (Node under /root, mode 0700).
   const nodeBlocked = await blockedOnTheWay(probe.execPath, who, 'x')
   const entryBlocked = await blockedOnTheWay(probe.entry, who, 'r')
-  await fs.mkdir(probe.usersDir, { recursive: true, mode: 0o700 })
-  // Open the data dir only when the demo can otherwise run as the account.
-  const opened = nodeBlocked === undefined && entryBlocked === undefined ? await openWayIn(probe, who) : []
-  const failure = await runProbe(probe, who)
-  if (failure === '') return { ok: true, account: who, opened }
   if (nodeBlocked !== undefined) {
     return { ok: false, reason: `Node (${probe.execPath}) is not reachable by ${name}: ${nodeBlocked}`, fix: 'install Node system-wide (e.g. under /usr/local or /opt) and start monohub with it' }
   }
   if (entryBlocked !== undefined) {
     return { ok: false, reason: `the demo server's files (${probe.entry}) are not readable by ${name}: ${entryBlocked}`, fix: 'install monohub where every account can read it (e.g. under /opt or /srv, not /root)' }
-  }
-  const dirBlocked = await blockedOnTheWay(probe.usersDir, who, 'dir')
-  if (dirBlocked !== undefined) {
-    return { ok: false, reason: `the users' work dirs (${probe.usersDir}) are not reachable by ${name}: ${dirBlocked}`, fix: 'use a --data-dir outside /root (e.g. /var/lib/monohub)' }
   }
   return { ok: false, reason: `running Node as ${name} in ${probe.usersDir} failed: ${failure}`, fix: `check that ${name} can run ${probe.execPath}` }
 }

@@ -11,6 +11,7 @@ import { hiddenXsrf, layout } from '../views/layout.ts'
 import { requireUser, sessionXsrf } from './page-session.ts'
 import { LocalAuthenticator } from '../../auth/authenticators/local.ts'
 import { spawnPages } from './spawn.ts'
+import { startRefusal } from '../../spawn/root-refusal.ts'
 import { lastFailure, pendingUrl, SERVER_STYLE, serverUrl, spawnUrl, startForm, stateBadge, stateOf, stopForm, type ServerAddress } from './spawn-views.ts'
 
 function serverRow(hub: HubContext, a: ServerAddress, s: ServerStatus | undefined, xsrf: string): Html {
@@ -25,6 +26,8 @@ function serverRow(hub: HubContext, a: ServerAddress, s: ServerStatus | undefine
     actions = html`<span class="muted">stopping…</span>`
   } else {
     const failed = lastFailure(hub, a) === undefined ? '' : html`<a href="${pendingUrl(a)}">why the last start failed</a>`
+    // The hub's set-up refuses every start (root hub, explicit Jupyter): no button that cannot work.
+    if (startRefusal(hub.servers.spawner) !== undefined) return html`<div class="server-row"><span class="name">${name}</span>${stateBadge(s)}<span class="grow"></span><a href="${spawnUrl(a)}">this hub cannot start servers — why</a></div>`
     actions = html`${failed}<form method="post" action="${spawnUrl(a)}">${hiddenXsrf(xsrf)}<button type="submit">Start</button></form>`
   }
   const since = s?.started === undefined ? '' : html`<span class="muted">since ${new Date(s.started).toISOString().slice(0, 16).replace('T', ' ')} UTC</span>`

@@ -16,6 +16,12 @@ export interface DemoSettings {
   serverName: string
   baseUrl: string
   workDir: string
+  /**
+   * The folder to list (default workDir). main.ts lists '.': a server run as
+   * another account may not be able to search the folders above its work
+   * dir — the hub entered it for it — but can always read it by the relative path.
+   */
+  filesDir?: string
   /** Accepted tokens (MONOHUB_SERVER_TOKEN, JUPYTERHUB_API_TOKEN). */
   tokens: string[]
   /** Why the hub runs the demo (shown on the page). */
@@ -90,7 +96,7 @@ export function createDemoServer(settings: DemoSettings): http.Server {
       return
     }
     if (pathname === base) {
-      void listFiles(settings.workDir).then(({ files, truncated }) => {
+      void listFiles(settings.filesDir ?? settings.workDir).then(({ files, truncated }) => {
         send(res, 200, 'text/html; charset=utf-8', renderPage({ ...settings, files, truncated }))
       })
       return

@@ -25,7 +25,7 @@ if (tokens.length === 0) fail('no token in MONOHUB_SERVER_TOKEN or JUPYTERHUB_AP
 
 const user = process.env.JUPYTERHUB_USER ?? process.env.USER ?? 'unknown'
 const reason: DemoReason = process.env.MONOHUB_DEMO_REASON === 'root-hub' ? 'root-hub' : undefined
-const server = createDemoServer({ user, serverName: process.env.JUPYTERHUB_SERVER_NAME ?? '', baseUrl, workDir: process.cwd(), tokens, ...(reason === undefined ? {} : { reason }) })
+const server = createDemoServer({ user, serverName: process.env.JUPYTERHUB_SERVER_NAME ?? '', baseUrl, workDir: process.cwd(), filesDir: '.', tokens, ...(reason === undefined ? {} : { reason }) })
 server.on('error', (error) => fail(`cannot listen on ${values.ip}:${port}: ${error.message}`))
 server.listen(port, values.ip, () => {
   process.stdout.write(`monohub demo server for ${user} listening on http://${values.ip}:${port}${baseUrl}\n${demoNotice(reason)}\n`)
