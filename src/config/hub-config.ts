@@ -58,7 +58,9 @@ export async function loadHubConfig(input: LoadHubConfigInput): Promise<HubConfi
     const given = config.sslKey === undefined ? 'sslCert' : 'sslKey'
     throw new ConfigError(`TLS needs both ssl-key and ssl-cert: ${keyLabel(given)} is set (${from(given)}) but the other is not`)
   }
-  return config
+  // What was chosen, not defaulted: a root hub treats an explicit `spawner: process` differently (see src/hub/hub-servers.ts).
+  const explicitKeys = new Set(Object.entries(merged.origins).filter(([, origin]) => origin.source !== 'default').map(([key]) => key))
+  return { ...config, explicitKeys }
 }
 
 /** The config with defaults only (tests, and a first start without any settings). */

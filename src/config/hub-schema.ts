@@ -173,7 +173,10 @@ export const hubConfigSchema = z.strictObject({
   services,
 })
 
-export type HubConfig = z.output<typeof hubConfigSchema>
+export type HubConfig = z.output<typeof hubConfigSchema> & {
+  /** Settings the admin chose (flag, env or config file) rather than left at their default. */
+  readonly explicitKeys?: ReadonlySet<string>
+}
 export type HubConfigKey = keyof z.input<typeof hubConfigSchema>
 export const hubConfigKeys = Object.keys(hubConfigSchema.shape) as HubConfigKey[]
 

@@ -41,8 +41,7 @@ const rootSetups = new WeakMap<HubConfig, RootDemoSetup>()
  * runs the demo (never user code) instead of refusing.
  */
 function spawnerChosen(config: HubConfig): boolean {
-  const keys = (config as { explicitKeys?: unknown }).explicitKeys
-  if (keys instanceof Set) return keys.has('spawner')
+  if (config.explicitKeys !== undefined) return config.explicitKeys.has('spawner')
   return config.spawner.kind !== 'process'
 }
 

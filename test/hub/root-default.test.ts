@@ -213,3 +213,15 @@ t.test('explicit Jupyter as root without --allow-root: the hub stays up, every s
 
   await t.rejects(h.hub.servers.start('admin'), { code: 'SPAWNER_CONFIG', message: /--spawner system-user/ }, 'the lifecycle refuses too (REST API: 500 with the message)')
 })
+
+t.test('the config loader records what the admin chose: an explicit --spawner process is refused as root, the default is not', async (t) => {
+  const { loadHubConfig } = await import('../../src/config/hub-config.ts')
+  const chosen = await loadHubConfig({ flags: { spawner: 'process' }, env: {}, cwd: process.cwd() })
+  t.ok(chosen.explicitKeys?.has('spawner'))
+  t.same(rootDecision(chosen, 0), { mode: 'refuse' })
+  const fromEnv = await loadHubConfig({ flags: {}, env: { MONOHUB_SPAWNER: 'process' }, cwd: process.cwd() })
+  t.same(rootDecision(fromEnv, 0), { mode: 'refuse' }, 'env counts as a choice too')
+  const defaulted = await loadHubConfig({ flags: {}, env: {}, cwd: process.cwd() })
+  t.notOk(defaulted.explicitKeys?.has('spawner'))
+  t.same(rootDecision(defaulted, 0), { mode: 'demo' })
+})
