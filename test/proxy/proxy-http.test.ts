@@ -452,10 +452,12 @@ t.test('--error-target serves the page fetched from <url>/<code>?url=<original>'
 })
 
 t.test('--error-target that fails falls back to the built-in page', async (t) => {
-  const free = createNetServer()
-  await new Promise<void>((resolve) => free.listen(0, '127.0.0.1', resolve))
-  const port = (free.address() as AddressInfo).port
-  await new Promise((resolve) => free.close(resolve))
+  // A target that resets every connection: unlike a "free" port, no other
+  // process on a busy machine can take it over between close and use.
+  const resetting = createNetServer((socket) => socket.destroy())
+  await new Promise<void>((resolve) => resetting.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise((resolve) => resetting.close(resolve)))
+  const port = (resetting.address() as AddressInfo).port
   const p = await startProxy(t, { errorTarget: `http://127.0.0.1:${port}` })
   const a = await send(p.url, '/nothing')
   t.equal(a.status, 404)
