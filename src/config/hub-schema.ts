@@ -11,6 +11,7 @@
  */
 import { z } from 'zod'
 import * as f from './fields.ts'
+import { parseKindOptions } from './kind-options.ts'
 import type { Authenticator } from '../auth/authenticator.ts'
 import { spawnerConfigDefaults, spawnerConfigFields } from './spawner-schema.ts'
 import { services } from './services-schema.ts'
@@ -130,17 +131,7 @@ export const authenticator = z.unknown().transform((value, ctx): AuthenticatorCo
     ctx.addIssue({ code: 'custom', message: "must be an object whose 'kind' is one of local, oidc, github, header (or an authenticator object from a JS config module)" })
     return z.NEVER
   }
-  const parsed = byKind[kind as keyof typeof byKind].safeParse(raw, { reportInput: true })
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const message = issue.code === 'unrecognized_keys'
-        ? `has unknown option(s) ${issue.keys.map((k) => `'${k}'`).join(', ')} for kind '${kind}'`
-        : issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message
-      ctx.addIssue({ code: 'custom', message, path: issue.path as PropertyKey[] })
-    }
-    return z.NEVER
-  }
-  return parsed.data as AuthenticatorConfig
+  return parseKindOptions(byKind[kind as keyof typeof byKind], raw, kind, ctx) as AuthenticatorConfig
 })
 
 export const hubConfigSchema = z.strictObject({

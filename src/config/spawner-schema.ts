@@ -10,6 +10,7 @@
  */
 import { z } from 'zod'
 import * as f from './fields.ts'
+import { parseKindOptions } from './kind-options.ts'
 import type { Spawner } from '../spawn/spawner.ts'
 import { splitCommandLine } from '../spawn/spawners/command.ts'
 
@@ -139,17 +140,7 @@ export const spawner = z.unknown().transform((value, ctx): SpawnerConfig => {
     ctx.addIssue({ code: 'custom', message: `must be one of ${KIND_LIST} (or an object {kind, …}, or a spawner object from a JS config module)` })
     return z.NEVER
   }
-  const parsed = byKind[kind as keyof typeof byKind].safeParse(raw, { reportInput: true })
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const message = issue.code === 'unrecognized_keys'
-        ? `has unknown option(s) ${issue.keys.map((k) => `'${k}'`).join(', ')} for kind '${kind}'`
-        : issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message
-      ctx.addIssue({ code: 'custom', message, path: issue.path as PropertyKey[] })
-    }
-    return z.NEVER
-  }
-  return parsed.data as SpawnerConfig
+  return parseKindOptions(byKind[kind as keyof typeof byKind], raw, kind, ctx) as SpawnerConfig
 })
 
 /** Spread into the hub's schema. */
