@@ -18,7 +18,7 @@ import { BadPathError, requestRouteKey } from './route-path.ts'
 import { needsNormalising, normaliseRequestUrl } from './forward-path.ts'
 import { createErrorPages, writeSocketError } from './error-pages.ts'
 import { createForwarder, createUpstreamAgent } from './forward.ts'
-import { createWebSocketProxy } from './websocket.ts'
+import { createWebSocketProxy, type UpstreamTls } from './websocket.ts'
 
 export interface ProxyDeps {
   routes: Routes
@@ -37,6 +37,8 @@ export interface ProxyDeps {
   authorizeUpgrade?: (req: IncomingMessage, socket: Duplex, route: Route) => boolean
   /** An undici Agent to share; by default the proxy builds its own from options. */
   agent?: Agent
+  /** TLS credentials for WebSocket upgrades to https targets (CHP's --client-ssl-*; `agent` carries them for HTTP). */
+  upstreamTls?: UpstreamTls
 }
 
 export interface Proxy {
@@ -55,7 +57,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
   const agent = deps.agent ?? createUpstreamAgent(options)
   const errorPages = createErrorPages({ errorTarget: options.errorTarget, errorPath: options.errorPath, dispatcher: agent, log })
   const forwarder = createForwarder({ options, routes, errorPages, log, metrics, agent })
-  const webSockets = createWebSocketProxy({ options, routes, log, metrics })
+  const webSockets = createWebSocketProxy({ options, routes, log, metrics, ...(deps.upstreamTls !== undefined && { upstreamTls: deps.upstreamTls }) })
   const hostRouting = options.hostRouting
   const timeout = options.timeout
 

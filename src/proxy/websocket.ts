@@ -16,6 +16,7 @@ import http from 'node:http'
 import https from 'node:https'
 import type { ClientRequest, IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
+import type { SecureContextOptions } from 'node:tls'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import { createProxyServer } from 'http-proxy-3'
@@ -38,11 +39,16 @@ export interface WebSocketProxy {
   close(): Promise<void>
 }
 
+/** Key, certificate and CAs presented to and checked against https targets. */
+export type UpstreamTls = SecureContextOptions & { rejectUnauthorized?: boolean }
+
 export interface WebSocketProxyDeps {
   options: ProxyOptions
   routes: Routes
   log: Logger
   metrics: ProxyMetrics | undefined
+  /** For https targets (CHP's --client-ssl-*): a target that requires a client certificate gets it. */
+  upstreamTls?: UpstreamTls
 }
 
 /** State shared by every connection of one WebSocketProxy. */
@@ -206,7 +212,8 @@ export function createWebSocketProxy(deps: WebSocketProxyDeps): WebSocketProxy {
   const { options, routes, log, metrics } = deps
   const maxSockets = options.maxConnectionsPerOrigin
   const httpAgent = new http.Agent({ keepAlive: true, maxSockets })
-  const httpsAgent = new https.Agent({ keepAlive: true, maxSockets })
+  // Agent options win over the request's (whose key/cert/ca http-proxy-3 sets to undefined).
+  const httpsAgent = new https.Agent({ keepAlive: true, maxSockets, ...deps.upstreamTls })
   const stripped = options.stripRequestHeaders.map((name) => name.toLowerCase())
   const strippedCookies = options.stripCookies
   const proxy = createProxyServer({ ws: true, xfwd: options.xForward, prependPath: false, headers: options.customHeaders })

@@ -15,7 +15,7 @@ import { createChpApi } from '../proxy/chp-api.ts'
 import { createProxyMetrics, metricsRequestHandler } from '../metrics/proxy-metrics.ts'
 import { createLogger } from './logger.ts'
 import { closeServer, listen, listenerUrl } from './listen.ts'
-import { apiTls, publicTls } from './tls.ts'
+import { apiTls, clientTls, publicTls } from './tls.ts'
 import { writePidFile, type PidFile } from './pid-file.ts'
 import { createRedirectServer } from './redirect-server.ts'
 import { clientTlsAgent, toProxyOptions } from './proxy-options.ts'
@@ -58,7 +58,7 @@ export async function startProxyProcess(config: ProxyConfig, deps: ProxyProcessD
   const apiTlsOptions = apiTls(config, env)
   const options = toProxyOptions(config)
   const agent = clientTlsAgent(config, options)
-  if (agent !== undefined) log.warn('--client-ssl-* credentials apply to proxied HTTP requests; WebSocket upgrades to https targets do not present them yet')
+  const upstreamTls = clientTls(config)
 
   const opened: OpenedRoutes = await openRoutes(config.dataDir, { onWarning: (message) => log.warn(message) })
   const { routes } = opened
@@ -84,7 +84,7 @@ export async function startProxyProcess(config: ProxyConfig, deps: ProxyProcessD
     if (config.defaultTarget !== undefined) await routes.set('/', { target: config.defaultTarget })
 
     const metrics = createProxyMetrics(() => routes.size)
-    proxy = createProxy({ routes, options, log, metrics, ...(agent !== undefined && { agent }) })
+    proxy = createProxy({ routes, options, log, metrics, ...(agent !== undefined && { agent }), ...(upstreamTls !== undefined && { upstreamTls }) })
     const api = createChpApi({ routes, authToken: config.authToken, log, metrics })
 
     const serverOptions = { keepAliveTimeout: config.keepAliveTimeout }
