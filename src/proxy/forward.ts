@@ -13,7 +13,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
-import type { Dispatcher } from 'undici'
+import type { Agent as UndiciAgent, Dispatcher } from 'undici'
 import { Agent } from './undici-agent.ts'
 import type { ProxyOptions } from './options.ts'
 import type { Route, Routes } from './route-store.ts'
@@ -40,7 +40,7 @@ export interface ForwarderDeps {
 }
 
 /** The Agent the proxy uses for HTTP upstreams. */
-export function createUpstreamAgent(options: ProxyOptions): Agent {
+export function createUpstreamAgent(options: ProxyOptions, connect?: UndiciAgent.Options['connect']): Agent {
   return new Agent({
     connections: options.maxConnectionsPerOrigin,
     keepAliveTimeout: options.keepAliveTimeout,
@@ -49,6 +49,8 @@ export function createUpstreamAgent(options: ProxyOptions): Agent {
     // Per request below; these are the Agent's fall-backs.
     headersTimeout: options.proxyTimeout,
     bodyTimeout: 0,
+    // TLS to https targets, e.g. client certificates (--client-ssl-*).
+    ...(connect === undefined ? {} : { connect }),
   })
 }
 

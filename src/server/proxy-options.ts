@@ -3,7 +3,8 @@
  * and, when --client-ssl-* is given, an upstream Agent that presents those
  * credentials to https targets.
  */
-import { Agent } from '../proxy/undici-agent.ts'
+import type { Agent } from '../proxy/undici-agent.ts'
+import { createUpstreamAgent } from '../proxy/forward.ts'
 import { defaultProxyOptions, type ProxyOptions } from '../proxy/options.ts'
 import type { ProxyConfig } from '../config/proxy-schema.ts'
 import { clientTls } from './tls.ts'
@@ -26,18 +27,10 @@ export function toProxyOptions(config: ProxyConfig): ProxyOptions {
 
 /**
  * The upstream Agent with --client-ssl-* credentials, or undefined to let the
- * proxy build its own. Mirrors the proxy's own Agent settings (forward.ts).
+ * proxy build its own.
  */
 export function clientTlsAgent(config: ProxyConfig, options: ProxyOptions): Agent | undefined {
   const tls = clientTls(config)
   if (tls === undefined) return undefined
-  return new Agent({
-    connections: options.maxConnectionsPerOrigin,
-    keepAliveTimeout: options.keepAliveTimeout,
-    keepAliveMaxTimeout: Math.max(options.keepAliveTimeout, 1),
-    allowH2: false,
-    headersTimeout: options.proxyTimeout,
-    bodyTimeout: 0,
-    connect: tls,
-  })
+  return createUpstreamAgent(options, tls)
 }
