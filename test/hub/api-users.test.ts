@@ -57,6 +57,7 @@ t.test('state=active|ready give no users (no servers yet), inactive gives all, a
   const bad = await call(url, 'GET', '/users?state=sleepy', { token: admin })
   t.equal(bad.status, 400)
   t.match(bad.json.message, /state/)
+  t.match(bad.json.message, '(one of: ready, active, inactive)', 'and names the values it takes')
 })
 
 t.test('scopes: read:users lists but cannot create; a user token cannot list or read another user', async (t) => {

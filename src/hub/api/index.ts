@@ -51,10 +51,16 @@ export async function apiPlugin(app: FastifyInstance, opts: { hub: HubContext })
     reply.header('x-jupyterhub-version', hub.settings.jupyterhubVersion)
   })
 
+  /** ' (one of: a, b)' for a value outside an enum, so the caller learns what to send instead. */
+  const allowedValues = (validation: FastifyError['validation']): string => {
+    const allowed = validation?.find((v) => v.keyword === 'enum')?.params.allowedValues
+    return Array.isArray(allowed) ? ` (one of: ${allowed.join(', ')})` : ''
+  }
+
   app.setErrorHandler((err: FastifyError & ErrorLike, req, reply) => {
     const status = statusOf(err)
     let message = typeof err.message === 'string' && err.message.length > 0 ? err.message : 'request failed'
-    if (err.validation !== undefined) message = `invalid request: ${message}`
+    if (err.validation !== undefined) message = `invalid request: ${message}${allowedValues(err.validation)}`
     if (status >= 500) {
       req.log.error({ err }, 'API request failed')
       // Internal details stay in the log; stable, typed errors (store locked, disk full) say what to do.
