@@ -133,10 +133,13 @@ export async function buildHubContext(options: BuildHubOptions): Promise<BuiltHu
     const authenticator = await makeAuthenticator(config.authenticator, settings, store, now, options.scrypt)
     let built: HubContext | undefined
     const onServerEvent = options.onServerEvent
+    // Re-adoption reports servers that died while the hub was down before the context exists;
+    // they are handed on once it does (so their credentials are revoked like any other's).
+    const early: ServerEvent[] = []
     servers = await openServers({
       config, routes, log: log.child({ part: 'spawn' }), now,
       ...(options.serverEnv === undefined ? {} : { serverEnv: options.serverEnv }),
-      ...(onServerEvent === undefined ? {} : { onEvent: (event: ServerEvent) => { if (built !== undefined) onServerEvent(event, built) } }),
+      ...(onServerEvent === undefined ? {} : { onEvent: (event: ServerEvent) => { if (built !== undefined) onServerEvent(event, built); else early.push(event) } }),
       ...(options.serverPollIntervalMs === undefined ? {} : { pollIntervalMs: options.serverPollIntervalMs }),
       ...(options.spawner === undefined ? {} : { spawner: options.spawner }),
     })
@@ -154,6 +157,7 @@ export async function buildHubContext(options: BuildHubOptions): Promise<BuiltHu
       now,
     }
     built = hub
+    for (const event of early.splice(0)) onServerEvent?.(event, hub)
     const openServersManager = servers
     return {
       hub,
