@@ -53,6 +53,7 @@ async function adoptOne(deps: AdoptionDeps, key: string, record: ServerRecord): 
     log.warn({ ...who, state: record.state }, `server ${path} was started by the '${record.spawner}' spawner, but '${spawner.name}' is configured now — forgetting it; if it still runs, stop it by hand`)
     await routes.delete(path)
     await store.commit({ op: 'delete', key })
+    deps.emit({ type: 'died', ...who }) // the hub forgets it, and with it its credentials
     return
   }
   const status = await spawner.poll(record.state).catch(() => 'stopped' as const)

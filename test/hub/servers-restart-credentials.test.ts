@@ -28,3 +28,17 @@ t.test('a server that died while the hub was down loses its credentials at the n
   t.ok(await until(() => serverCredentials(second.hub, 'alice') === 0, 5000), 'its API token is revoked')
   t.notOk(second.hub.store.state.oauthClients?.['jupyterhub-user-alice'], 'and its OAuth client')
 })
+
+t.test('a server forgotten because another spawner is configured now loses its credentials too', async (t) => {
+  const first = await serversHub(t)
+  await addUser(first.hub, 'alice')
+  await first.hub.servers.start('alice')
+  const pid = serverPid(first.hub, 'alice')
+  await first.close()
+  t.teardown(() => { try { process.kill(-pid, 'SIGKILL') } catch {} })
+
+  const other = { name: 'other', start: async () => { throw new Error('not used') }, poll: async () => 'stopped' as const, stop: async () => {} }
+  const second = await startHub(t, { dataDir: first.dataDir, config: { allowRoot: true }, deps: { spawner: other } })
+  t.equal(second.hub.servers.status('alice'), undefined, 'forgotten at adoption')
+  t.ok(await until(() => serverCredentials(second.hub, 'alice') === 0, 5000), 'its API token is revoked')
+})
