@@ -45,6 +45,7 @@ export const hubFlags: readonly HubFlag[] = [
   { flags: '--cull-idle-timeout <seconds>', key: 'cullIdleTimeout', help: 'stop servers idle this long (no traffic either way, no activity reports); they start again when their user comes back (0 = never)', defaultText: '0' },
   { flags: '--cull-max-age <seconds>', key: 'cullMaxAge', help: 'stop servers running this long, whatever their activity (0 = no limit)', defaultText: '0' },
   { flags: '--cull-interval <seconds>', key: 'cullInterval', help: 'how often idle servers are looked for (0 = a tenth of the idle timeout, 1 s to 5 min)', defaultText: '0' },
+  { flags: '--server-poll-interval <seconds>', key: 'serverPollInterval', help: 'how often running servers are checked for having died (one the proxy cannot reach is checked at once)', defaultText: '30' },
 ]
 
 const envHelp = `

@@ -164,6 +164,8 @@ export const spawnerConfigFields = {
   cullMaxAge: secondsOrOff,
   /** How often the culler looks; 0 = a tenth of the idle timeout (1 s – 5 min). */
   cullInterval: secondsOrOff,
+  /** How often running servers are checked for having died (a server the proxy cannot reach is checked at once). */
+  serverPollInterval: positiveSeconds,
 }
 
 export const spawnerConfigDefaults = {
@@ -178,4 +180,5 @@ export const spawnerConfigDefaults = {
   cullIdleTimeout: 0,
   cullMaxAge: 0,
   cullInterval: 0,
+  serverPollInterval: 30,
 } as const

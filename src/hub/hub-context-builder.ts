@@ -138,6 +138,7 @@ export async function buildHubContext(options: BuildHubOptions): Promise<BuiltHu
     const early: ServerEvent[] = []
     servers = await openServers({
       config, routes, log: log.child({ part: 'spawn' }), now,
+      userCreated: (name) => (Object.hasOwn(store.state.users, name) ? store.state.users[name]!.created : undefined),
       ...(options.serverEnv === undefined ? {} : { serverEnv: options.serverEnv }),
       ...(onServerEvent === undefined ? {} : { onEvent: (event: ServerEvent) => { if (built !== undefined) onServerEvent(event, built); else early.push(event) } }),
       ...(options.serverPollIntervalMs === undefined ? {} : { pollIntervalMs: options.serverPollIntervalMs }),

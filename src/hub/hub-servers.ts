@@ -151,8 +151,10 @@ export interface OpenServersOptions {
   /** The hub's part of each server's environment (API token, URLs). */
   serverEnv?: ServerEnvProvider
   onEvent?: (event: ServerEvent) => void
-  /** The poll loop's interval (tests shorten it); default the manager's 30 s. */
+  /** The poll loop's interval (tests shorten it); default the config's serverPollInterval. */
   pollIntervalMs?: number
+  /** When a user was created (undefined: no such user); stopped named servers of deleted users are forgotten. */
+  userCreated?: (user: string) => number | undefined
   /** Overrides the spawner the config names (tests). */
   spawner?: Spawner
   /** The hub's uid (tests; default process.getuid()). */
@@ -191,7 +193,8 @@ export async function openServers(options: OpenServersOptions): Promise<ServerMa
     log: options.log,
     ...(options.serverEnv === undefined ? {} : { serverEnv: options.serverEnv }),
     ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
-    ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
+    pollIntervalMs: options.pollIntervalMs ?? config.serverPollInterval * 1000,
+    ...(options.userCreated === undefined ? {} : { userCreated: options.userCreated }),
     ...(options.now === undefined ? {} : { now: options.now }),
   })
 }

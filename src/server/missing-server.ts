@@ -8,6 +8,11 @@
  *
  * Runs before the proxy for /user/ paths only; when a user route matches it
  * returns false at once and the proxy (and hub-authorize.ts) take over.
+ *
+ * A route whose server the proxy cannot reach (killed from outside) is
+ * checked at once (createUnreachableServerHook): when it is dead its route
+ * goes, so the next request comes here instead of answering 503 until the
+ * next poll round.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { HubContext } from '../hub/context.ts'
@@ -18,6 +23,7 @@ import { getCookie } from '../auth/cookie-header.ts'
 import { hasScope } from '../auth/scopes.ts'
 import { identifyRequest } from '../hub/identity.ts'
 import { builtInPage } from '../proxy/error-pages.ts'
+import type { Route } from '../proxy/route-store.ts'
 
 export interface ServerAddress {
   user: string
@@ -55,6 +61,22 @@ export function spawnPageUrl(address: ServerAddress, next: string): string {
   return `/hub/spawn/${encodeURIComponent(address.user)}${server}?next=${encodeURIComponent(next)}`
 }
 
+/**
+ * The proxy's onUpstreamUnreachable for the hub: a user server's route that
+ * refused or reset a connection is polled now; the 503 page says where to
+ * start it again. Other routes (services, manual ones) are left alone.
+ */
+export function createUnreachableServerHook(hub: HubContext): (route: Route) => string | undefined {
+  return (route) => {
+    const { user, server_name: server } = route.data
+    if (route.data.jupyterhub !== true || typeof user !== 'string') return undefined
+    const name = typeof server === 'string' ? server : ''
+    hub.servers.pollOne(user, name).catch((err: unknown) => hub.log.warn({ err, user, server: name }, 'could not check an unreachable server'))
+    const where = `/hub/spawn/${encodeURIComponent(user)}${name === '' ? '' : `/${encodeURIComponent(name)}`}`
+    return `the server may have stopped; reload, or start it again at ${where}`
+  }
+}
+
 function wantsHtml(req: IncomingMessage): boolean {
   const accept = req.headers.accept
   return accept !== undefined && accept.includes('text/html')
@@ -67,7 +89,8 @@ function sendJson(res: ServerResponse, status: number, message: string, headers:
 
 /** Returns true when it has answered `req` (no user route matched); false to let the proxy handle it. */
 export function createMissingServerHandler(hub: HubContext): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const isNamed = (user: string, server: string): boolean => hub.servers.status(user, server) !== undefined
+  // Running, starting, or stopped but known (a culled named server comes back through its own spawn page).
+  const isNamed = (user: string, server: string): boolean => hub.servers.status(user, server, { includeStopped: true }) !== undefined
 
   return (req, res) => {
     let url = req.url ?? '/'

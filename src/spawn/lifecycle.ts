@@ -1,72 +1,26 @@
 /**
  * ServerManager: the lifecycle of users' servers on this node — start (one
  * at a time per server, a global limit on starts at once, a timeout), stop,
- * the poll loop that notices servers that died, activity, and re-adoption of
- * running servers when the hub restarts. Framework-free: the hub's pages and
- * REST API call it; the proxy sees only the routes it adds and removes.
+ * remove (named servers stay known while stopped, known-named.ts), the poll
+ * loop that notices servers that died (and pollOne, when the proxy could not
+ * reach one), activity, and re-adoption of running servers when the hub
+ * restarts. Framework-free: the hub's pages and REST API call it; the proxy sees only the routes it adds and removes.
  */
-import type { RouteWriter } from './route-writer.ts'
 import type { Store } from '../store/store.ts'
 import type { Json, Spawner } from './spawner.ts'
 import type { ServerOp, ServerRecord, ServersState } from './server-store.ts'
+import type { ListOptions, ServerEvent, ServerManagerOptions, ServerStatus, SpawnLogger } from './server-status.ts'
 import { openServerStore } from './server-store.ts'
+import { KnownNamedServers } from './known-named.ts'
 import { ServerRequestError, SpawnLimitError } from './errors.ts'
 import { ProgressFeed, type ProgressEvent } from './progress-feed.ts'
 import { checkServerName, checkUserName, expandWorkDir, serverBaseUrl, serverKey, serverLogFile } from './server-names.ts'
-import { minimalServerEnv, type ServerEnvProvider } from './server-env.ts'
+import { minimalServerEnv } from './server-env.ts'
 import { validateOptions } from './options-form.ts'
 import { attemptStart, StartCancelledError, StartTimeoutError } from './spawn-attempt.ts'
 import { adoptServers } from './adoption.ts'
 
-/** What pino's Logger offers, so any logger with these methods fits. */
-export interface SpawnLogger {
-  info(obj: object, msg: string): void
-  warn(obj: object, msg: string): void
-  error(obj: object, msg: string): void
-}
-
-export type ServerEvent =
-  | { type: 'ready' | 'stopped' | 'died' | 'adopted'; user: string; server: string }
-  | { type: 'failed'; user: string; server: string; code: string; message: string }
-
-export interface ServerManagerOptions {
-  dataDir: string
-  routes: RouteWriter
-  spawner: Spawner
-  /** The hub's part of the server environment (API token, URLs); default: user and prefix only. */
-  serverEnv?: ServerEnvProvider
-  /** Working directory template; {data_dir} and {user} are filled. Default '{data_dir}/users/{user}'. */
-  workDir?: string
-  /** Launch + readiness must finish within this (default 90 000 ms). */
-  startTimeoutMs?: number
-  /** Most starts in progress at once on this node; 0 = no limit (default 100). */
-  concurrentSpawnLimit?: number
-  allowNamedServers?: boolean
-  /** Named servers per user; 0 = no limit (default 0). */
-  namedServerLimitPerUser?: number
-  /** Interval of the loop that notices dead servers (default 30 000 ms; 0 = no loop). */
-  pollIntervalMs?: number
-  /** Log lines shown with a failure (default 20). */
-  logTailLines?: number
-  log?: SpawnLogger
-  onEvent?: (event: ServerEvent) => void
-  now?: () => number
-}
-
-/** A server as the hub's pages and REST API show it. */
-export interface ServerStatus {
-  user: string
-  /** '' = default server. */
-  name: string
-  /** '/user/alice/' */
-  path: string
-  ready: boolean
-  pending: 'spawn' | 'stop' | null
-  /** ms since the epoch. */
-  started: number | undefined
-  lastActivity: number | undefined
-  userOptions: Record<string, Json>
-}
+export type { ListOptions, ServerEvent, ServerManagerOptions, ServerStatus, SpawnLogger } from './server-status.ts'
 
 interface PendingStart {
   promise: Promise<ServerStatus>
@@ -76,11 +30,13 @@ interface PendingStart {
 const quiet: SpawnLogger = { info() {}, warn() {}, error() {} }
 
 export class ServerManager {
-  readonly #o: Required<Omit<ServerManagerOptions, 'onEvent'>> & Pick<ServerManagerOptions, 'onEvent'>
+  readonly #o: Required<Omit<ServerManagerOptions, 'onEvent' | 'userCreated'>> & Pick<ServerManagerOptions, 'onEvent' | 'userCreated'>
   readonly #store: Store<ServersState, ServerOp>
+  readonly #named: KnownNamedServers
   readonly #pending = new Map<string, PendingStart>()
   readonly #stopping = new Map<string, Promise<boolean>>()
   readonly #feeds = new Map<string, ProgressFeed>()
+  readonly #pollingOne = new Map<string, Promise<'running' | 'stopped' | 'unknown'>>()
   #spawning = 0
   #recentSpawnMs: number[] = []
   #pollTimer: NodeJS.Timeout | undefined
@@ -102,6 +58,7 @@ export class ServerManager {
       ...options,
     }
     this.#store = store
+    this.#named = new KnownNamedServers(store, options.userCreated)
   }
 
   /**
@@ -114,6 +71,8 @@ export class ServerManager {
     const manager = new ServerManager(options, store)
     try {
       await adoptServers({ store, routes: options.routes, spawner: options.spawner, log: manager.#o.log, emit: (e) => manager.#emit(e) })
+      await manager.#named.adoptRunning()
+      await manager.#forgetOrphanedNamed()
     } catch (error) {
       await store.close()
       throw error
@@ -168,6 +127,7 @@ export class ServerManager {
       }
       const stale = this.#record(key)
       if (stale !== undefined) await this.#stopRecord(key, stale)
+      if (server !== '') await this.#named.remember(key, user, server, options)
       await attemptStart({ spawner: this.#o.spawner, store: this.#store, routes: this.#o.routes, logTailLines: this.#o.logTailLines, startTimeoutMs: this.#o.startTimeoutMs, now: this.#o.now }, { key, ctx, feed })
       this.#recentSpawnMs = [...this.#recentSpawnMs.slice(-19), Date.now() - began]
       this.#o.log.info({ user, server, ms: Date.now() - began }, 'server ready')
@@ -214,9 +174,25 @@ export class ServerManager {
   }
 
   async #stopRecord(key: string, record: ServerRecord): Promise<void> {
+    await this.#named.stopping(key, record, this.serverActivity(record.user, record.name))
     await this.#o.routes.delete(serverBaseUrl(record.user, record.name))
     await this.#o.spawner.stop(record.state)
     await this.#store.commit({ op: 'delete', key })
+  }
+
+  /**
+   * Forgets a named server for good (JupyterHub's DELETE …/servers/<name>
+   * with {"remove": true}): stops it if it runs, then drops it from the list.
+   * Resolves true when there was one. The default server cannot be removed.
+   */
+  async remove(user: string, server: string): Promise<boolean> {
+    checkUserName(user)
+    checkServerName(server)
+    if (server === '') throw new ServerRequestError('DEFAULT_SERVER_REMOVE', `${user}'s default server cannot be removed, only stopped`)
+    const stopped = await this.stop(user, server)
+    const removed = (await this.#named.forget(serverKey(user, server))) || stopped
+    if (removed) this.#o.log.info({ user, server }, 'named server removed')
+    return removed
   }
 
   /** Polls every ready server once; a server that has stopped loses its route and record. */
@@ -225,24 +201,46 @@ export class ServerManager {
     return this.#polling
   }
 
-  async #pollOnce(): Promise<void> {
-    const records = Object.entries(this.#store.state.servers)
-    for (const [key, record] of records) {
-      if (this.#pending.has(key) || this.#stopping.has(key) || !record.ready) continue
-      let status: 'running' | 'stopped'
-      try {
-        status = await this.#o.spawner.poll(record.state)
-      } catch (error) {
-        this.#o.log.warn({ user: record.user, server: record.name }, `could not poll the server: ${(error as Error).message}`)
-        continue
-      }
-      if (status === 'running' || this.#record(key) !== record || this.#pending.has(key) || this.#stopping.has(key)) continue
-      const why = this.#o.spawner.describeExit?.(record.state)
-      this.#o.log.warn({ user: record.user, server: record.name }, `server ${serverBaseUrl(record.user, record.name)} stopped on its own${why === undefined ? '' : ` (it ${why})`}; its route is removed`)
-      await this.#o.routes.delete(serverBaseUrl(record.user, record.name))
-      await this.#store.commit({ op: 'delete', key })
-      this.#emit({ type: 'died', user: record.user, server: record.name })
+  /**
+   * Polls one server now (e.g. when the proxy could not reach it) instead of
+   * at the next round; a dead one loses its route and record at once.
+   * Concurrent calls for the same server share one poll.
+   */
+  pollOne(user: string, server = ''): Promise<'running' | 'stopped' | 'unknown'> {
+    const key = serverKey(user, server)
+    let polling = this.#pollingOne.get(key)
+    if (polling === undefined) {
+      polling = this.#pollRecord(key).finally(() => this.#pollingOne.delete(key))
+      this.#pollingOne.set(key, polling)
     }
+    return polling
+  }
+
+  async #pollOnce(): Promise<void> {
+    for (const record of Object.values(this.#store.state.servers)) await this.pollOne(record.user, record.name)
+    await this.#forgetOrphanedNamed()
+  }
+
+  /** 'unknown': not a ready server, busy starting or stopping, or the spawner could not tell. */
+  async #pollRecord(key: string): Promise<'running' | 'stopped' | 'unknown'> {
+    const record = this.#record(key)
+    if (record === undefined || this.#pending.has(key) || this.#stopping.has(key) || !record.ready) return 'unknown'
+    let status: 'running' | 'stopped'
+    try {
+      status = await this.#o.spawner.poll(record.state)
+    } catch (error) {
+      this.#o.log.warn({ user: record.user, server: record.name }, `could not poll the server: ${(error as Error).message}`)
+      return 'unknown'
+    }
+    if (status === 'running') return 'running'
+    if (this.#record(key) !== record || this.#pending.has(key) || this.#stopping.has(key)) return 'unknown'
+    const why = this.#o.spawner.describeExit?.(record.state)
+    this.#o.log.warn({ user: record.user, server: record.name }, `server ${serverBaseUrl(record.user, record.name)} stopped on its own${why === undefined ? '' : ` (it ${why})`}; its route is removed`)
+    await this.#named.stopping(key, record, this.serverActivity(record.user, record.name))
+    await this.#o.routes.delete(serverBaseUrl(record.user, record.name))
+    await this.#store.commit({ op: 'delete', key })
+    this.#emit({ type: 'died', user: record.user, server: record.name })
+    return 'stopped'
   }
 
   #schedulePoll(): void {
@@ -277,18 +275,21 @@ export class ServerManager {
     return this.#record(serverKey(user, server))
   }
 
-  status(user: string, server = ''): ServerStatus | undefined {
-    return this.#status(serverKey(user, server))
+  /** A running or pending server; with `includeStopped`, also a known stopped named one (`stopped: true`). */
+  status(user: string, server = '', options: ListOptions = {}): ServerStatus | undefined {
+    const status = this.#status(serverKey(user, server))
+    return status?.stopped === true && options.includeStopped !== true ? undefined : status
   }
 
-  /** Every server of `user` (or of everyone), pending ones included. */
-  list(user?: string): ServerStatus[] {
-    const keys = new Set([...Object.keys(this.#store.state.servers), ...this.#pending.keys()])
+  /** Every running or pending server of `user` (or of everyone); with `includeStopped`, the known stopped named ones too. */
+  list(user?: string, options: ListOptions = {}): ServerStatus[] {
+    const stopped = options.includeStopped === true
+    const keys = new Set([...Object.keys(this.#store.state.servers), ...this.#pending.keys(), ...(stopped ? this.#named.keys() : [])])
     const out: ServerStatus[] = []
     for (const key of keys) {
       if (user !== undefined && !key.startsWith(`${user}/`)) continue
       const status = this.#status(key)
-      if (status !== undefined) out.push(status)
+      if (status !== undefined && (stopped || status.stopped !== true)) out.push(status)
     }
     return out
   }
@@ -343,10 +344,18 @@ export class ServerManager {
   #status(key: string): ServerStatus | undefined {
     const record = this.#record(key)
     const pending = this.#pending.has(key)
-    if (record === undefined && !pending) return undefined
     const slash = key.indexOf('/')
     const user = key.slice(0, slash)
     const name = key.slice(slash + 1)
+    if (record === undefined && !pending) {
+      const known = this.#named.get(key)
+      if (known === undefined) return undefined
+      const stopping = this.#stopping.has(key)
+      return {
+        user, name, path: serverBaseUrl(user, name), ready: false, pending: stopping ? 'stop' : null, started: undefined,
+        lastActivity: known.lastActivity, userOptions: known.userOptions, stopped: !stopping,
+      }
+    }
     return {
       user,
       name,
@@ -363,8 +372,13 @@ export class ServerManager {
     if (!this.#o.allowNamedServers) throw new ServerRequestError('NAMED_SERVERS_OFF', `named servers are not enabled on this hub, so '${server}' cannot be started — use the default server`)
     const limit = this.#o.namedServerLimitPerUser
     if (limit <= 0) return
-    const named = this.list(user).filter((s) => s.name !== '' && s.name !== server).length
-    if (named >= limit) throw new ServerRequestError('NAMED_SERVER_LIMIT', `${user} already has ${named} named servers, the most allowed — stop or delete one first`)
+    const named = this.list(user, { includeStopped: true }).filter((s) => s.name !== '' && s.name !== server).length
+    if (named >= limit) throw new ServerRequestError('NAMED_SERVER_LIMIT', `${user} already has ${named} named servers, the most allowed (stopped ones count too) — remove one first`)
+  }
+
+  /** Stopped named servers of deleted users are dropped from the store (list() hides them already). */
+  #forgetOrphanedNamed(): Promise<void> {
+    return this.#named.forgetOrphans((key) => this.#record(key) !== undefined || this.#pending.has(key))
   }
 
   #retryAfterSeconds(): number {

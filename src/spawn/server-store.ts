@@ -31,8 +31,27 @@ export interface ServerRecord {
   lastActivity?: number
 }
 
+/**
+ * A named server the user has started at least once. It stays known while
+ * stopped (listed, counted toward the per-user limit, its URL leads to its
+ * spawn page) until it is removed explicitly or its user is deleted — as
+ * JupyterHub keeps named servers. The default server needs no such record.
+ */
+export interface KnownNamedServer {
+  user: string
+  name: string
+  /** The options of its last start (shown again, used for the next start). */
+  userOptions: Record<string, Json>
+  /** Its latest activity when it last stopped (ms). */
+  lastActivity?: number
+  /** `created` of the user it belongs to: a user deleted and created again does not inherit it. */
+  userCreated?: number
+}
+
 export interface ServersState {
   servers: Record<string, ServerRecord>
+  /** Absent in data dirs written before named servers were kept: read with knownNamedOf(). */
+  named?: Record<string, KnownNamedServer>
 }
 
 export type ServerOp =
@@ -40,12 +59,30 @@ export type ServerOp =
   | { op: 'ready'; key: string }
   | { op: 'delete'; key: string }
   | { op: 'activity'; key: string; at: number }
+  | { op: 'named.put'; key: string; server: KnownNamedServer }
+  | { op: 'named.delete'; key: string }
 
 export function emptyServersState(): ServersState {
-  return { servers: Object.create(null) as Record<string, ServerRecord> }
+  return { servers: Object.create(null) as Record<string, ServerRecord>, named: Object.create(null) as Record<string, KnownNamedServer> }
+}
+
+const NONE: Readonly<Record<string, KnownNamedServer>> = Object.freeze(Object.create(null) as Record<string, KnownNamedServer>)
+
+/** The known named servers (none for data dirs written before they were kept). Read only. */
+export function knownNamedOf(state: ServersState): Readonly<Record<string, KnownNamedServer>> {
+  return state.named ?? NONE
 }
 
 export function serversReducer(state: ServersState, op: ServerOp): void {
+  if (op.op === 'named.put') {
+    state.named ??= Object.create(null) as Record<string, KnownNamedServer>
+    Object.defineProperty(state.named, op.key, { value: structuredClone(op.server), writable: true, enumerable: true, configurable: true })
+    return
+  }
+  if (op.op === 'named.delete') {
+    if (state.named !== undefined) delete state.named[op.key]
+    return
+  }
   const existing = Object.hasOwn(state.servers, op.key) ? state.servers[op.key] : undefined
   switch (op.op) {
     case 'put':

@@ -1,6 +1,8 @@
 /**
  * /hub/api/users/<name>/server and /servers/<server>: start, stop and the
- * progress event stream, in JupyterHub's shapes (REFERENCE §3).
+ * progress event stream, in JupyterHub's shapes (REFERENCE §3). A stopped
+ * named server stays listed until DELETE …/servers/<server> with
+ * {"remove": true} forgets it (stopping it first if it runs).
  *
  * Start waits up to API_SPAWN_WAIT_MS (JupyterHub's slow_spawn_timeout):
  * 201 when the server is ready by then, else 202 and the start goes on (its
@@ -78,10 +80,17 @@ export function serverRoutes(routes: ApiRoutes, hub: HubContext): void {
     return reply.code(outcome === 'done' ? 201 : 202).send(status === undefined ? {} : serverModel(status))
   }
 
-  const stop = async (req: FastifyRequest<{ Params: ServerParams }>, reply: FastifyReply) => {
+  const stop = async (req: FastifyRequest<{ Params: ServerParams; Body: unknown }>, reply: FastifyReply) => {
     const who = caller(hub, req)
     const { user, server } = target(hub, req.params)
     requireScope(who, 'delete:servers', { user, server: `${user}/${server}` })
+    const body = req.body
+    if (typeof body === 'object' && body !== null && (body as { remove?: unknown }).remove === true) {
+      if (server === '') throw badRequest(`${user}'s default server cannot be removed, only stopped`, 'DEFAULT_SERVER_REMOVE')
+      const removed = await within(hub.servers.remove(user, server), API_SPAWN_WAIT_MS)
+      hub.log.info({ by: who.name, user, server }, 'named server removed through the API')
+      return reply.code(removed === 'done' ? 204 : 202).send()
+    }
     if (hub.servers.status(user, server) === undefined) return reply.code(204).send()
     const outcome = await within(hub.servers.stop(user, server), API_SPAWN_WAIT_MS)
     hub.log.info({ by: who.name, user, server }, 'server stopped through the API')

@@ -97,13 +97,18 @@ async function passwordHashFor(hub: HubContext, password: string | undefined): P
   return hashPassword(password)
 }
 
+/** JupyterHub's ?include_stopped_servers (its presence): stopped named servers in `servers`, with stopped: true. */
+function includeStopped(req: FastifyRequest): { includeStopped: boolean } {
+  return { includeStopped: Object.hasOwn(req.query as object, 'include_stopped_servers') }
+}
+
 export function userRoutes(routes: ApiRoutes, hub: HubContext): void {
   routes.add('/users', {
     GET: {
       schema: listSchema,
       handler: async (req: FastifyRequest<{ Querystring: ListQuery }>) => {
         const who = caller(hub, req)
-        const servers = serversByUser(hub.servers.list())
+        const servers = serversByUser(hub.servers.list(undefined, includeStopped(req)))
         return paginate(req, req.query, listUsers(hub, who, req.query), hub.settings.publicUrl, (u) => visibleUserModel(u, who.scopes, servers.get(u.name) ?? []))
       },
     },
@@ -131,7 +136,7 @@ export function userRoutes(routes: ApiRoutes, hub: HubContext): void {
         const who = caller(hub, req)
         const name = normalizeUserName(req.params.name)
         if (!hasScope(who.scopes, 'read:users', { user: name }) && !hasScope(who.scopes, 'read:users:name', { user: name })) requireScope(who, 'read:users', { user: name })
-        return visibleUserModel(existingUser(hub, name), who.scopes, hub.servers.list(name))
+        return visibleUserModel(existingUser(hub, name), who.scopes, hub.servers.list(name, includeStopped(req)))
       },
     },
     POST: {

@@ -1,6 +1,6 @@
 /**
  * /hub/home — your servers (the default one, and named ones when the hub
- * allows them) with Start / Stop / Open, the spawner's options form, and
+ * allows them — stopped named ones too, until removed) with Start / Stop / Open / Remove, the spawner's options form, and
  * your account; /hub/ and /hub lead here. Also registers the spawn pages.
  */
 import type { FastifyInstance } from 'fastify'
@@ -12,7 +12,7 @@ import { requireUser, sessionXsrf } from './page-session.ts'
 import { LocalAuthenticator } from '../../auth/authenticators/local.ts'
 import { spawnPages } from './spawn.ts'
 import { startRefusal } from '../../spawn/root-refusal.ts'
-import { lastFailure, pendingUrl, SERVER_STYLE, serverUrl, spawnUrl, startForm, stateBadge, stateOf, stopForm, type ServerAddress } from './spawn-views.ts'
+import { lastFailure, pendingUrl, SERVER_STYLE, serverUrl, spawnUrl, startForm, removeForm, stateBadge, stateOf, stopForm, type ServerAddress } from './spawn-views.ts'
 
 function serverRow(hub: HubContext, a: ServerAddress, s: ServerStatus | undefined, xsrf: string): Html {
   const state = stateOf(s)
@@ -28,7 +28,8 @@ function serverRow(hub: HubContext, a: ServerAddress, s: ServerStatus | undefine
     const failed = lastFailure(hub, a) === undefined ? '' : html`<a href="${pendingUrl(a)}">why the last start failed</a>`
     // The hub's set-up refuses every start (root hub, explicit Jupyter): no button that cannot work.
     if (startRefusal(hub.servers.spawner) !== undefined) return html`<div class="server-row"><span class="name">${name}</span>${stateBadge(s)}<span class="grow"></span><a href="${spawnUrl(a)}">this hub cannot start servers — why</a></div>`
-    actions = html`${failed}<form method="post" action="${spawnUrl(a)}">${hiddenXsrf(xsrf)}<button type="submit">Start</button></form>`
+    const remove = a.server === '' ? '' : removeForm(a, xsrf)
+    actions = html`${failed}<form method="post" action="${spawnUrl(a)}">${hiddenXsrf(xsrf)}<button type="submit">Start</button></form>${remove}`
   }
   const since = s?.started === undefined ? '' : html`<span class="muted">since ${new Date(s.started).toISOString().slice(0, 16).replace('T', ' ')} UTC</span>`
   return html`<div class="server-row"><span class="name">${name}</span>${stateBadge(s)}${since}<span class="grow"></span>${actions}</div>`
@@ -47,7 +48,7 @@ export async function homePages(app: FastifyInstance, opts: { hub: HubContext })
     const xsrf = sessionXsrf(hub, me)
     const { user } = me
     const local = hub.authenticator instanceof LocalAuthenticator
-    const mine = hub.servers.list(user.name)
+    const mine = hub.servers.list(user.name, { includeStopped: true })
     const byName = new Map(mine.map((s) => [s.name, s]))
     const home: ServerAddress = { user: user.name, server: '' }
     const defaultServer = byName.get('')

@@ -23,6 +23,8 @@ function suffix(server: string): string {
 export const spawnUrl = (a: ServerAddress): string => `/hub/spawn/${encodeURIComponent(a.user)}${suffix(a.server)}`
 export const pendingUrl = (a: ServerAddress): string => `/hub/spawn-pending/${encodeURIComponent(a.user)}${suffix(a.server)}`
 export const stopUrl = (a: ServerAddress): string => `/hub/stop/${encodeURIComponent(a.user)}${suffix(a.server)}`
+/** Forgets a stopped named server (POST, CSRF). */
+export const removeUrl = (a: ServerAddress): string => `/hub/remove/${encodeURIComponent(a.user)}${suffix(a.server)}`
 export const progressApiUrl = (a: ServerAddress): string =>
   a.server === '' ? `/hub/api/users/${encodeURIComponent(a.user)}/server/progress` : `/hub/api/users/${encodeURIComponent(a.user)}/servers/${encodeURIComponent(a.server)}/progress`
 /** Where the server answers: '/user/alice/' or '/user/alice/lab/'. */
@@ -34,7 +36,7 @@ export function serverLabel(a: ServerAddress): string {
 
 /** 'running', 'starting', 'stopping' or 'stopped'. */
 export function stateOf(s: ServerStatus | undefined): 'running' | 'starting' | 'stopping' | 'stopped' {
-  if (s === undefined) return 'stopped'
+  if (s === undefined || s.stopped === true) return 'stopped'
   if (s.pending === 'spawn') return 'starting'
   if (s.pending === 'stop') return 'stopping'
   return s.ready ? 'running' : 'starting'
@@ -53,7 +55,7 @@ export function progressEvents(hub: HubContext, a: ServerAddress): readonly Prog
 
 /** The last start's failure, when the last start failed (and nothing runs now). */
 export function lastFailure(hub: HubContext, a: ServerAddress): ProgressEvent | undefined {
-  if (hub.servers.status(a.user, a.server) !== undefined) return undefined
+  if (stateOf(hub.servers.status(a.user, a.server)) !== 'stopped') return undefined
   const last = progressEvents(hub, a).at(-1)
   // Real failures carry the log tail (possibly empty); "nothing is starting" does not.
   return last?.failed === true && last.logTail !== undefined ? last : undefined
@@ -88,6 +90,11 @@ ${optionsFields(hub.servers.spawner.optionsForm?.(), options.values)}
 
 export function stopForm(a: ServerAddress, xsrf: string, next?: string): Html {
   return html`<form method="post" action="${stopUrl(a)}">${hiddenXsrf(xsrf)}${next === undefined ? '' : html`<input type="hidden" name="next" value="${next}">`}<button class="danger" type="submit">Stop</button></form>`
+}
+
+/** Remove: forgets a stopped named server (it leaves the list; its files stay). */
+export function removeForm(a: ServerAddress, xsrf: string): Html {
+  return html`<form method="post" action="${removeUrl(a)}">${hiddenXsrf(xsrf)}<button class="danger" type="submit">Remove</button></form>`
 }
 
 /** The failure box: what went wrong and the server's last log lines. */

@@ -6,6 +6,7 @@
  *   GET  /hub/spawn-pending/<user>[/<server>]  progress bar (event stream), then into the server;
  *                                              on failure the reason, the server's log tail, Retry
  *   POST /hub/stop/<user>[/<server>]           (CSRF) stops it → home (or `next`)
+ *   POST /hub/remove/<user>/<server>           (CSRF) forgets a named server (stops it first) → home
  *
  * When the hub's set-up refuses every start (a root hub with the process
  * spawner and Jupyter or a custom command), GET and POST show that plainly
@@ -169,6 +170,22 @@ ${progressBox(hub, a, next)}
     hub.log.info({ by: me.user.name, user: a.user, server: a.server }, 'server stopped from the page')
     return reply.redirect(safeNextUrl(form.next, '/hub/home'), 303)
   }
+
+  // Only named servers can be removed (the default one is always there).
+  app.post('/hub/remove/:name/:server', async (req: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
+    const me = requireUser(hub, req, reply)
+    if (me === null) return reply
+    checkSessionForm(hub, me, formOf(req))
+    const a = addressOf(hub, me, req.params)
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([
+      hub.servers.remove(a.user, a.server).catch((err: unknown) => hub.log.warn({ err, user: a.user, server: a.server }, 'remove from the page failed')),
+      new Promise((resolve) => { timer = setTimeout(resolve, PAGE_STOP_WAIT_MS) }),
+    ])
+    clearTimeout(timer)
+    hub.log.info({ by: me.user.name, user: a.user, server: a.server }, 'named server removed from the page')
+    return reply.redirect('/hub/home', 303)
+  })
 
   for (const suffix of ['', '/:server']) {
     app.get(`/hub/spawn/:name${suffix}`, showSpawn)
