@@ -21,6 +21,7 @@ import type { ProxyMetrics } from '../metrics/proxy-metrics.ts'
 import type { ErrorPages } from './error-pages.ts'
 import { forwardPathFor } from './forward-path.ts'
 import { forwardRequestHeaders, forwardResponseHeaders, requestHeaderRules } from './forwarded-headers.ts'
+import { upstreamUnreachable, type UnreachableHook } from './upstream-unreachable.ts'
 
 export interface Forwarder {
   /** Forwards `req` to `route`'s target; `url` is the normalised request URL. */
@@ -37,6 +38,8 @@ export interface ForwarderDeps {
   metrics: ProxyMetrics | undefined
   /** Defaults to an Agent built from options (tests and the hub may share one). */
   agent?: Agent
+  /** See ProxyDeps.onUpstreamUnreachable. */
+  onUpstreamUnreachable?: UnreachableHook
 }
 
 /** The Agent the proxy uses for HTTP upstreams. */
@@ -63,6 +66,7 @@ interface Shared {
   errorPages: ErrorPages
   log: Logger
   metrics: ProxyMetrics | undefined
+  onUpstreamUnreachable: UnreachableHook | undefined
 }
 
 const kForward = Symbol('monohub.forward')
@@ -157,9 +161,14 @@ class ForwardRequest implements Dispatcher.DispatchHandler {
       res.destroy(err)
       return
     }
-    const detail = describeUpstreamError(err)
+    let detail = describeUpstreamError(err)
     const shuttingDown = err.code === 'UND_ERR_DESTROYED' || err.code === 'UND_ERR_CLOSED'
     this.shared.log[shuttingDown ? 'debug' : 'warn']({ route: this.route.prefix, target: this.route.origin, code: err.code, err: err.code === undefined ? err : undefined }, `upstream not reachable: ${detail}`)
+    // Not there at all (not merely slow): let the owner of the route check it now.
+    if (!shuttingDown && err.code !== 'UND_ERR_HEADERS_TIMEOUT') {
+      const more = upstreamUnreachable(this.shared, this.route)
+      if (more !== undefined) detail = `${detail} — ${more}`
+    }
     this.shared.metrics?.request(503)
     this.shared.errorPages.send(this.req, res, 503, detail)
   }
@@ -181,7 +190,7 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
   const ownAgent = deps.agent === undefined
   const agent = deps.agent ?? createUpstreamAgent(options)
   const rules = requestHeaderRules(options.xForward, options.customHeaders, options.stripRequestHeaders, options.stripCookies)
-  const shared: Shared = { routes, errorPages: deps.errorPages, log: deps.log, metrics: deps.metrics }
+  const shared: Shared = { routes, errorPages: deps.errorPages, log: deps.log, metrics: deps.metrics, onUpstreamUnreachable: deps.onUpstreamUnreachable }
   const headersTimeout = options.proxyTimeout
 
   return {

@@ -19,6 +19,7 @@ import { needsNormalising, normaliseRequestUrl } from './forward-path.ts'
 import { createErrorPages, writeSocketError } from './error-pages.ts'
 import { createForwarder, createUpstreamAgent } from './forward.ts'
 import { createWebSocketProxy, type UpstreamTls } from './websocket.ts'
+import type { UnreachableHook } from './upstream-unreachable.ts'
 
 export interface ProxyDeps {
   routes: Routes
@@ -35,6 +36,13 @@ export interface ProxyDeps {
    * the upgrade itself (written an HTTP error on the socket and ended it).
    */
   authorizeUpgrade?: (req: IncomingMessage, socket: Duplex, route: Route) => boolean
+  /**
+   * Called (errors only, never on the hot path) when a route's upstream could
+   * not be reached before any response: refused, reset, unreachable — the hub
+   * checks that server at once instead of at its next poll. May return a
+   * sentence for the 503 page (e.g. where to restart the server).
+   */
+  onUpstreamUnreachable?: UnreachableHook
   /** An undici Agent to share; by default the proxy builds its own from options. */
   agent?: Agent
   /** TLS credentials for WebSocket upgrades to https targets (CHP's --client-ssl-*; `agent` carries them for HTTP). */
@@ -56,8 +64,9 @@ export function createProxy(deps: ProxyDeps): Proxy {
   const { routes, options, log, metrics, authorize, authorizeUpgrade } = deps
   const agent = deps.agent ?? createUpstreamAgent(options)
   const errorPages = createErrorPages({ errorTarget: options.errorTarget, errorPath: options.errorPath, dispatcher: agent, log })
-  const forwarder = createForwarder({ options, routes, errorPages, log, metrics, agent })
-  const webSockets = createWebSocketProxy({ options, routes, log, metrics, ...(deps.upstreamTls !== undefined && { upstreamTls: deps.upstreamTls }) })
+  const unreachable = deps.onUpstreamUnreachable === undefined ? {} : { onUpstreamUnreachable: deps.onUpstreamUnreachable }
+  const forwarder = createForwarder({ options, routes, errorPages, log, metrics, agent, ...unreachable })
+  const webSockets = createWebSocketProxy({ options, routes, log, metrics, ...unreachable, ...(deps.upstreamTls !== undefined && { upstreamTls: deps.upstreamTls }) })
   const hostRouting = options.hostRouting
   const timeout = options.timeout
 

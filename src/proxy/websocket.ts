@@ -28,6 +28,7 @@ import type { ProxyMetrics } from '../metrics/proxy-metrics.ts'
 import { writeSocketError } from './error-pages.ts'
 import { forwardPathFor } from './forward-path.ts'
 import { withoutCookies } from './forwarded-headers.ts'
+import { upstreamUnreachable, type UnreachableHook } from './upstream-unreachable.ts'
 import { joinSockets, socketErrorListener, tuneSocket, type JoinedConnection } from './websocket-join.ts'
 
 export interface WebSocketProxy {
@@ -49,6 +50,8 @@ export interface WebSocketProxyDeps {
   metrics: ProxyMetrics | undefined
   /** For https targets (CHP's --client-ssl-*): a target that requires a client certificate gets it. */
   upstreamTls?: UpstreamTls
+  /** See ProxyDeps.onUpstreamUnreachable (its sentence is not shown: a refused upgrade has no page). */
+  onUpstreamUnreachable?: UnreachableHook
 }
 
 /** State shared by every connection of one WebSocketProxy. */
@@ -58,6 +61,7 @@ interface Shared {
   metrics: ProxyMetrics | undefined
   connections: Set<Connection>
   open: number
+  onUpstreamUnreachable: UnreachableHook | undefined
 }
 
 /** One proxied WebSocket, from the upgrade request until the client socket closes. */
@@ -162,6 +166,7 @@ function onRequestError(this: WithConnection<ClientRequest>, err: Error & { code
   if (conn.finished) return
   if (!conn.upgraded) {
     log.warn({ route: conn.route.prefix, target: conn.route.origin, code: err.code }, 'WebSocket upstream not reachable')
+    upstreamUnreachable(conn.shared, conn.route)
     metrics?.request(503)
     writeSocketError(conn.client, 503)
     return
@@ -218,7 +223,7 @@ export function createWebSocketProxy(deps: WebSocketProxyDeps): WebSocketProxy {
   const strippedCookies = options.stripCookies
   const proxy = createProxyServer({ ws: true, xfwd: options.xForward, prependPath: false, headers: options.customHeaders })
   proxy.before('ws', 'stream', streamUpgrade)
-  const shared: Shared = { routes, log, metrics, connections: new Set(), open: 0 }
+  const shared: Shared = { routes, log, metrics, connections: new Set(), open: 0, onUpstreamUnreachable: deps.onUpstreamUnreachable }
 
   // Errors http-proxy-3 reports itself (a client socket error during its passes, a bad target).
   proxy.on('error', (err: Error & { code?: string }, _req: IncomingMessage, target: unknown) => {

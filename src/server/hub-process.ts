@@ -29,7 +29,7 @@ import { createCliToken, removeRuntimeFile, writeRuntimeFile } from '../hub/runt
 import { LocalAuthenticator } from '../auth/authenticators/local.ts'
 import { createHubAuthorizer } from './hub-authorize.ts'
 import { SESSION_COOKIE_NAME } from '../auth/sessions.ts'
-import { createMissingServerHandler } from './missing-server.ts'
+import { createMissingServerHandler, createUnreachableServerHook } from './missing-server.ts'
 import { revokeServerTokens, serverEnvProvider } from '../hub/server-tokens.ts'
 import { describeServers, syncUserActivity } from '../hub/hub-servers.ts'
 import { startCuller, type Culler } from '../spawn/culler.ts'
@@ -64,7 +64,7 @@ export interface HubProcessDeps {
   now?: () => number
   /** The REST API plugin (default: src/hub/api's apiPlugin). */
   api?: HubAppOptions['api']
-  /** How often running servers are checked for having died (default 30 s). */
+  /** How often running servers are checked for having died (default: the config's serverPollInterval). */
   serverPollIntervalMs?: number
   /** A spawner object instead of the config's (tests). */
   spawner?: Spawner
@@ -157,6 +157,8 @@ export async function startHubProcess(config: HubConfig, deps: HubProcessDeps = 
       log,
       authorize: authorizer.authorize,
       authorizeUpgrade: authorizer.authorizeUpgrade,
+      // A server killed from outside is noticed at the first request that cannot reach it.
+      onUpstreamUnreachable: createUnreachableServerHook(hub),
     })
     const theProxy = proxy
     const routes = opened.routes
@@ -227,7 +229,7 @@ export async function startHubProcess(config: HubConfig, deps: HubProcessDeps = 
   log.info({ url, dataDir: config.dataDir, authenticator: hub.authenticator.name, users: Object.keys(hub.store.state.users).length, routes: opened.routes.size }, `monohub hub listening on ${url}`)
   log.info({ spawner: hub.servers.spawner.name, servers: hub.servers.list().length }, describeServers(config, env))
   if (config.cullIdleTimeout > 0 || config.cullMaxAge > 0) {
-    log.info({ idleTimeout: config.cullIdleTimeout, maxAge: config.cullMaxAge }, `idle culling on: servers idle ${config.cullIdleTimeout > 0 ? `over ${config.cullIdleTimeout} s` : '(never)'}${config.cullMaxAge > 0 ? ` or older than ${config.cullMaxAge} s` : ''} are stopped, and start again when their user comes back`)
+    log.info({ idleTimeout: config.cullIdleTimeout, maxAge: config.cullMaxAge }, `idle culling on: servers idle ${config.cullIdleTimeout > 0 ? `over ${config.cullIdleTimeout} s` : '(never)'}${config.cullMaxAge > 0 ? ` or older than ${config.cullMaxAge} s` : ''} are stopped, and start again (default and named alike) when their user comes back to their address`)
   }
   out(startNotice(hub, shownUrl, adminPassword, env))
   return { url, hub, log, adminPassword, close }
