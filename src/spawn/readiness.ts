@@ -49,8 +49,9 @@ export interface WaitReadyOptions {
 export async function waitReady(url: string, options: WaitReadyOptions): Promise<void> {
   const { signal } = options
   let aliveCheckMs = options.aliveCheckMs ?? 200
-  let delay = 20
-  let lastAliveCheck = Date.now()
+  let delay = 10
+  const started = Date.now()
+  let lastAliveCheck = started
   for (;;) {
     signal.throwIfAborted()
     const status = await probe(url, options.headers, options.probeTimeoutMs ?? 2000)
@@ -62,6 +63,8 @@ export async function waitReady(url: string, options: WaitReadyOptions): Promise
       if (!(await options.isAlive())) throw new ServerGoneError()
     }
     await sleep(delay, undefined, { signal }).catch(() => {})
-    delay = Math.min(Math.round(delay * 1.5), 1000)
+    // A refused probe of a local server costs well under a millisecond, so the
+    // first seconds poll often (at most 50 ms late); a slow start backs off to 1 s.
+    delay = Math.min(Math.round(delay * 1.5), Date.now() - started < 5000 ? 50 : 1000)
   }
 }
