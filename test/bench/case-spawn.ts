@@ -134,7 +134,7 @@ export async function runSpawnCase(ctx: Pick<BenchContext, 'log'> & { options: {
     const wall = performance.now() - began
     const times = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.total] : []))
     const errors = results.filter((r) => r.status === 'rejected')
-    for (const e of errors.slice(0, 3)) ctx.log(`spawn: error: ${(e as PromiseRejectedResult).reason}`)
+    for (const e of errors.slice(0, 3)) { const reason = (e as PromiseRejectedResult).reason as Error & { cause?: unknown }; ctx.log(`spawn: error: ${reason}${reason.cause === undefined ? "" : ` (cause: ${String((reason.cause as Error).message ?? reason.cause)})`}`) }
     const p50 = percentile(times, 50)
     const p99 = percentile(times, 99)
     ctx.log('spawn: stopping every server')
