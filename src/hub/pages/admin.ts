@@ -8,7 +8,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { HubContext } from '../context.ts'
 import { LocalAuthenticator } from '../../auth/authenticators/local.ts'
-import { newUserRecord } from '../../auth/records.ts'
+import { newUserRecord, type UserRecord } from '../../auth/records.ts'
 import { validateUserName } from '../../auth/user-name.ts'
 import { SpawnLimitError } from '../../spawn/errors.ts'
 import { html } from '../views/html.ts'
@@ -62,6 +62,27 @@ ${local ? html`<p class="muted">Local accounts added here have no password yet: 
 export async function adminPages(app: FastifyInstance, opts: { hub: HubContext }): Promise<void> {
   const { hub } = opts
   const userOf = (name: string) => (Object.hasOwn(hub.store.state.users, name) ? hub.store.state.users[name] : undefined)
+
+  /**
+   * A form an admin posts about one existing user (approve, start, stop,
+   * delete): admin and CSRF checked, the user looked up, then `act`.
+   */
+  function userAction(
+    path: string,
+    act: (ctx: { reply: FastifyReply; me: PageUser; name: string; user: UserRecord; query: AdminQuery }) => Promise<FastifyReply>,
+  ): void {
+    app.post(path, async (req, reply) => {
+      const me = requireAdmin(hub, req, reply)
+      if (me === null) return reply
+      const form = formOf(req)
+      checkSessionForm(hub, me, form)
+      const name = form.name ?? ''
+      const user = userOf(name)
+      const query = backQuery(form)
+      if (user === undefined) return sendPage(hub, reply, me, 404, { error: `There is no user '${name}'.` }, {}, query)
+      return act({ reply, me, name, user, query })
+    })
+  }
 
   app.get('/hub/admin', async (req, reply) => {
     const me = requireAdmin(hub, req, reply)
@@ -120,28 +141,13 @@ export async function adminPages(app: FastifyInstance, opts: { hub: HubContext }
     return sendPage(hub, reply, me, fresh.length > 0 ? 201 : 200, { ok: `Added ${fresh.length} user${fresh.length === 1 ? '' : 's'}${skipped > 0 ? ` (${skipped} already existed)` : ''}.` })
   })
 
-  app.post('/hub/admin/approve', async (req, reply) => {
-    const me = requireAdmin(hub, req, reply)
-    if (me === null) return reply
-    const form = formOf(req)
-    checkSessionForm(hub, me, form)
-    const name = form.name ?? ''
-    const user = userOf(name)
-    const query = backQuery(form)
-    if (user === undefined) return sendPage(hub, reply, me, 404, { error: `There is no user '${name}'.` }, {}, query)
+  userAction('/hub/admin/approve', async ({ reply, me, name, user, query }) => {
     if (!user.approved) await hub.store.commit({ op: 'user.put', user: { ...user, approved: true } })
     hub.log.info({ user: name, by: me.user.name }, `user approved: ${name} by ${me.user.name}`)
     return sendPage(hub, reply, me, 200, { ok: `User '${name}' is approved and can log in now.` }, {}, query)
   })
 
-  app.post('/hub/admin/start', async (req, reply) => {
-    const me = requireAdmin(hub, req, reply)
-    if (me === null) return reply
-    const form = formOf(req)
-    checkSessionForm(hub, me, form)
-    const name = form.name ?? ''
-    const query = backQuery(form)
-    if (userOf(name) === undefined) return sendPage(hub, reply, me, 404, { error: `There is no user '${name}'.` }, {}, query)
+  userAction('/hub/admin/start', async ({ reply, me, name, query }) => {
     const starting = hub.servers.start(name, '', {})
     const early = await Promise.race([starting.then(() => undefined, (err: unknown) => err), new Promise<'started'>((resolve) => setImmediate(() => resolve('started')))])
     if (early instanceof SpawnLimitError) {
@@ -153,27 +159,13 @@ export async function adminPages(app: FastifyInstance, opts: { hub: HubContext }
     return sendPage(hub, reply, me, 200, { ok: `${name}'s server is starting.` }, {}, query)
   })
 
-  app.post('/hub/admin/stop', async (req, reply) => {
-    const me = requireAdmin(hub, req, reply)
-    if (me === null) return reply
-    const form = formOf(req)
-    checkSessionForm(hub, me, form)
-    const name = form.name ?? ''
-    const query = backQuery(form)
-    if (userOf(name) === undefined) return sendPage(hub, reply, me, 404, { error: `There is no user '${name}'.` }, {}, query)
+  userAction('/hub/admin/stop', async ({ reply, me, name, query }) => {
     await Promise.all(hub.servers.list(name).map((s) => hub.servers.stop(s.user, s.name)))
     hub.log.info({ user: name, by: me.user.name }, 'servers stopped by an admin')
     return sendPage(hub, reply, me, 200, { ok: `${name}'s servers are stopped.` }, {}, query)
   })
 
-  app.post('/hub/admin/delete', async (req, reply) => {
-    const me = requireAdmin(hub, req, reply)
-    if (me === null) return reply
-    const form = formOf(req)
-    checkSessionForm(hub, me, form)
-    const name = form.name ?? ''
-    const query = backQuery(form)
-    if (userOf(name) === undefined) return sendPage(hub, reply, me, 404, { error: `There is no user '${name}'.` }, {}, query)
+  userAction('/hub/admin/delete', async ({ reply, me, name, query }) => {
     if (name === me.user.name) return sendPage(hub, reply, me, 400, { error: 'You cannot delete yourself — ask another admin, or use `monohub user remove`.' }, {}, query)
     await Promise.all(hub.servers.list(name).map((s) => hub.servers.stop(s.user, s.name)))
     await hub.store.commit({ op: 'user.delete', name })
