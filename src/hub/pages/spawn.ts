@@ -161,12 +161,7 @@ ${progressBox(hub, a, next)}
     const form = formOf(req)
     checkSessionForm(hub, me, form)
     const a = addressOf(hub, me, req.params)
-    let timer: NodeJS.Timeout | undefined
-    await Promise.race([
-      hub.servers.stop(a.user, a.server).catch((err: unknown) => hub.log.warn({ err, user: a.user, server: a.server }, 'stop from the page failed')),
-      new Promise((resolve) => { timer = setTimeout(resolve, PAGE_STOP_WAIT_MS) }),
-    ])
-    clearTimeout(timer)
+    await waitAWhile(hub.servers.stop(a.user, a.server).catch((err: unknown) => hub.log.warn({ err, user: a.user, server: a.server }, 'stop from the page failed')))
     hub.log.info({ by: me.user.name, user: a.user, server: a.server }, 'server stopped from the page')
     return reply.redirect(safeNextUrl(form.next, '/hub/home'), 303)
   }
@@ -177,12 +172,7 @@ ${progressBox(hub, a, next)}
     if (me === null) return reply
     checkSessionForm(hub, me, formOf(req))
     const a = addressOf(hub, me, req.params)
-    let timer: NodeJS.Timeout | undefined
-    await Promise.race([
-      hub.servers.remove(a.user, a.server).catch((err: unknown) => hub.log.warn({ err, user: a.user, server: a.server }, 'remove from the page failed')),
-      new Promise((resolve) => { timer = setTimeout(resolve, PAGE_STOP_WAIT_MS) }),
-    ])
-    clearTimeout(timer)
+    await waitAWhile(hub.servers.remove(a.user, a.server).catch((err: unknown) => hub.log.warn({ err, user: a.user, server: a.server }, 'remove from the page failed')))
     hub.log.info({ by: me.user.name, user: a.user, server: a.server }, 'named server removed from the page')
     return reply.redirect('/hub/home', 303)
   })
@@ -193,4 +183,11 @@ ${progressBox(hub, a, next)}
     app.get(`/hub/spawn-pending/:name${suffix}`, pending)
     app.post(`/hub/stop/:name${suffix}`, stop)
   }
+}
+
+/** Waits for `work`, but at most PAGE_STOP_WAIT_MS: a slow stop goes on while the page answers. */
+async function waitAWhile(work: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([work, new Promise((resolve) => { timer = setTimeout(resolve, PAGE_STOP_WAIT_MS) })])
+  clearTimeout(timer)
 }
