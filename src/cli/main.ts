@@ -21,7 +21,19 @@ function isExplained(err: unknown): err is Error & { code: string; exitCode?: nu
   return err instanceof Error && typeof (err as { code?: unknown }).code === 'string' && typeof (err as { status?: unknown }).status === 'number'
 }
 
+/**
+ * `monohub --help | head` closes the pipe early: that is the reader's
+ * choice, not a failure, so stop quietly instead of crashing on EPIPE.
+ */
+function exitQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err
+    process.exit(process.exitCode ?? 0)
+  })
+}
+
 export async function main(argv: readonly string[]): Promise<void> {
+  exitQuietlyOnClosedPipe(process.stdout)
   const program = buildProgram({ startProxy })
   try {
     await program.parseAsync(argv as string[])

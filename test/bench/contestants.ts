@@ -81,8 +81,11 @@ export interface RoutingProxyPlan {
 export function routingProxyCommand(name: 'monohub' | 'chp', port: number, apiPort: number, dataDir: string | undefined): { command: string; args: string[] } {
   const common = ['--ip', '127.0.0.1', '--port', String(port), '--api-ip', '127.0.0.1', '--api-port', String(apiPort), '--log-level', 'warn']
   if (name === 'chp') return { command: process.execPath, args: [CHP_BIN, ...common] }
-  const args = ['proxy', ...common, '--data-dir', dataDir!]
-  // Run a Node launcher with this Node, so every contestant uses the same one.
+  return monohubCommand(['proxy', ...common, '--data-dir', dataDir!])
+}
+
+/** `monohub args…` as a command line, run by this Node, so every contestant uses the same one. */
+export function monohubCommand(args: string[]): { command: string; args: string[] } {
   const firstLine = existsSync(MONOHUB_BIN) ? readFileSync(MONOHUB_BIN, 'utf8').split('\n', 1)[0]! : ''
   return firstLine.includes('node') ? { command: process.execPath, args: [MONOHUB_BIN, ...args] } : { command: MONOHUB_BIN, args }
 }

@@ -1,6 +1,7 @@
 /**
- * What the kernel says about a process: resident memory and the open-files
- * limit, read from /proc (Linux only; elsewhere the numbers are undefined).
+ * What the kernel says about a process: resident memory, CPU time and the
+ * open-files limit, read from /proc (Linux only; elsewhere the numbers are
+ * undefined).
  */
 import { readFile, readdir } from 'node:fs/promises'
 
@@ -63,4 +64,27 @@ export async function fdLimitOf(pid: number | 'self'): Promise<number | undefine
 
 export function formatMiB(bytes: number | undefined): string {
   return bytes === undefined ? 'n/a' : `${(bytes / 1_048_576).toFixed(1)} MiB`
+}
+
+/** CPU seconds (user + system) of a process, and of its children that have exited and been reaped. */
+export interface CpuSeconds {
+  self: number
+  children: number
+}
+
+/**
+ * Reads /proc/<pid>/stat: utime, stime, cutime, cstime (fields 14–17, in clock
+ * ticks of 1/100 s on Linux). Children count once reaped — Node reaps its
+ * children as they exit, so after stopping them their CPU is in `children`.
+ */
+export async function cpuSecondsOf(pid: number | 'self'): Promise<CpuSeconds | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+    // The command name (field 2) may hold spaces: count from after its ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const tick = (i: number): number => Number(fields[i - 3]) / 100
+    return { self: tick(14) + tick(15), children: tick(16) + tick(17) }
+  } catch {
+    return undefined
+  }
 }

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { runMonohub, type RunResult } from '../helpers/monohub-proxy.ts'
+import { binPath, runMonohub, type RunResult } from '../helpers/monohub-proxy.ts'
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 
@@ -136,4 +136,16 @@ t.test('a configurable-http-proxy flag monohub does not support is refused, neve
   t.equal(run.code, 2)
   t.match(run.stderr, 'error: --storage-backend is not supported by monohub')
   t.match(run.stderr, '--data-dir')
+})
+
+t.test('a reader that closes the pipe early (`monohub --help | head -1`) ends it quietly, not with a crash', async (t) => {
+  const { spawn } = await import('node:child_process')
+  const child = spawn(process.execPath, [binPath, '--help'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  // Close our end before the help is written, as `head` does after its line.
+  child.stdout.destroy()
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)))
+  t.equal(code, 0)
+  t.equal(stderr, '', 'no stack trace')
 })

@@ -45,12 +45,21 @@ t.test('the demo server echoes over a WebSocket with the token and refuses the u
   await hub.manager.start('bob')
   const { url, headers } = viaRoute(hub, '/user/bob/')
   const wsUrl = url.replace(/^http/, 'ws') + 'ws'
-  const ws = new WebSocket(wsUrl, { headers })
-  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject) })
-  const echoed = new Promise<string>((resolve) => ws.once('message', (data) => resolve(String(data))))
-  ws.send('ping 1')
-  t.equal(await echoed, 'ping 1')
-  ws.close()
+  // Two at once, as the first upgrades: the echo server is loaded on the first
+  // WebSocket, and both must get it — each message echoed exactly once.
+  const sockets = [new WebSocket(wsUrl, { headers }), new WebSocket(wsUrl, { headers })]
+  await Promise.all(sockets.map((ws) => new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject) })))
+  for (const [i, ws] of sockets.entries()) {
+    const received: string[] = []
+    ws.on('message', (data) => received.push(String(data)))
+    ws.send(`ping ${i}`)
+    ws.send(`pong ${i}`)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    t.same(received, [`ping ${i}`, `pong ${i}`], `socket ${i}: each message echoed once`)
+  }
+  const api = await get(`${url}api`, headers)
+  t.equal(JSON.parse(api.body).websocket_clients, 2)
+  for (const ws of sockets) ws.close()
 
   const refused = new WebSocket(wsUrl)
   const status = await new Promise<number>((resolve) => {
