@@ -3,7 +3,8 @@
  * 1 MiB responses, through each contestant's `/` route to the same backend.
  */
 import { sideBySide, type BenchContext } from './bench-context.ts'
-import { LABELS, type Contestant, type ContestantName } from './contestants.ts'
+import { stopChild } from './children.ts'
+import { backendPortOf, LABELS, startTcpPipe, type Contestant, type ContestantName } from './contestants.ts'
 import { count, divide, mibPerSec, ms, ratio } from './format.ts'
 import { runHttpLoad, type HttpLoadResult } from './http-load.ts'
 import { target, type CaseReport } from './report.ts'
@@ -25,7 +26,7 @@ function ratioLines(results: Map<ContestantName, HttpLoadResult>, metric: (r: Ht
   const m = results.get('monohub')
   if (m === undefined) return ['monohub did not run; no ratios']
   const lines: string[] = []
-  for (const other of ['chp', 'direct', 'nginx'] as const) {
+  for (const other of ['chp', 'direct', 'nginx', 'pipe'] as const) {
     const o = results.get(other)
     if (o !== undefined) lines.push(`monohub/${LABELS[other]} ${what}: ${ratio(divide(metric(m), metric(o)))}`)
   }
@@ -64,14 +65,24 @@ export async function runSmallCase(ctx: BenchContext): Promise<CaseReport> {
 export async function runBigCase(ctx: BenchContext): Promise<CaseReport> {
   const connections = ctx.options.bigConnections
   ctx.log(`1 MiB responses, ${connections} connections`)
-  const results = await measureSideBySide(ctx, sideBySide(ctx), '/big', connections)
+  const pipe = await startTcpPipe(backendPortOf(ctx.backend))
+  let results: Map<ContestantName, HttpLoadResult>
+  try {
+    results = await measureSideBySide(ctx, [...sideBySide(ctx), pipe], '/big', connections)
+  } finally {
+    await stopChild(pipe.child)
+  }
   const vsDirect = divide(results.get('monohub')?.bytesPerSec, results.get('direct')?.bytesPerSec)
+  const pipeVsDirect = divide(results.get('pipe')?.bytesPerSec, results.get('direct')?.bytesPerSec)
   return {
     id: 'big',
     title: `1 MiB responses, ${connections} connections, ${ctx.options.rounds}×${ctx.options.seconds} s per contestant`,
     header: ['contestant', 'req/s', 'throughput', 'p50', 'p99', 'errors'],
     rows: rowsOf(results, true),
-    lines: ratioLines(results, (r) => r.bytesPerSec, 'throughput'),
+    lines: [
+      ...ratioLines(results, (r) => r.bytesPerSec, 'throughput'),
+      `Node TCP pipe = every connection piped byte for byte to the backend by a Node process, no HTTP: the most any Node proxy can move here (${ratio(pipeVsDirect)} of direct)`,
+    ],
     targets: [target('1 MiB responses: monohub ≥ 0.7× direct throughput', vsDirect === undefined ? undefined : vsDirect >= 0.7, `${ratio(vsDirect)} of direct`)],
     data: Object.fromEntries(results),
   }

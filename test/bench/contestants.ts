@@ -15,13 +15,14 @@ import { ProxyApi } from './proxy-api.ts'
 import { benchTempDir } from './temp-dirs.ts'
 import { waitUntil } from './wait-until.ts'
 
-export type ContestantName = 'direct' | 'monohub' | 'chp' | 'nginx'
+export type ContestantName = 'direct' | 'monohub' | 'chp' | 'nginx' | 'pipe'
 
 export const LABELS: Record<ContestantName, string> = {
   direct: 'direct',
   monohub: 'monohub',
   chp: 'CHP',
   nginx: 'nginx',
+  pipe: 'Node TCP pipe',
 }
 
 /** Something that serves the backend's paths at `url` (http://127.0.0.1:port). */
@@ -51,12 +52,12 @@ export function nginxAvailable(): boolean {
   return existsSync(NGINX_BIN)
 }
 
-/** The backend process; resolves with its URL once it has printed its port. */
-export async function startBackend(): Promise<Contestant> {
-  const child = startChild('backend', process.execPath, [fileURLToPath(new URL('./backend.ts', import.meta.url))])
+/** Starts a bench script that prints {"port":N} on its first line; resolves with that port. */
+async function startPortPrinter(name: string, script: string, args: string[]): Promise<{ child: Child; port: number }> {
+  const child = startChild(name, process.execPath, [fileURLToPath(new URL(script, import.meta.url)), ...args])
   const port = await new Promise<number>((resolve, reject) => {
     let line = ''
-    const timer = setTimeout(() => reject(new Error(`backend printed no port within 10 s: ${child.output()}`)), 10_000)
+    const timer = setTimeout(() => reject(new Error(`${name} printed no port within 10 s: ${child.output()}`)), 10_000)
     child.process.stdout!.on('data', (chunk: Buffer) => {
       line += chunk.toString('utf8')
       const newline = line.indexOf('\n')
@@ -64,9 +65,21 @@ export async function startBackend(): Promise<Contestant> {
       clearTimeout(timer)
       resolve((JSON.parse(line.slice(0, newline)) as { port: number }).port)
     })
-    void child.exited.then(() => reject(new Error(`backend exited at start: ${child.output()}`)))
+    void child.exited.then(() => reject(new Error(`${name} exited at start: ${child.output()}`)))
   })
+  return { child, port }
+}
+
+/** The backend process; resolves with its URL once it has printed its port. */
+export async function startBackend(): Promise<Contestant> {
+  const { child, port } = await startPortPrinter('backend', './backend.ts', [])
   return { name: 'direct', url: `http://127.0.0.1:${port}`, child }
+}
+
+/** A bare Node TCP pipe to the backend (tcp-pipe.ts): the reference for moving bytes through Node. */
+export async function startTcpPipe(backendPort: number): Promise<Contestant> {
+  const { child, port } = await startPortPrinter('tcp pipe', './tcp-pipe.ts', [String(backendPort)])
+  return { name: 'pipe', url: `http://127.0.0.1:${port}`, child }
 }
 
 export interface RoutingProxyPlan {
