@@ -13,6 +13,7 @@
  * person may log in, and as admin, is decided afterwards by access-rules.ts,
  * the same way for every authenticator.
  */
+import { ExplainedError } from '../explained-error.ts'
 
 export interface AuthResult {
   /** Raw name as the identity source gives it; the hub normalises and validates it. */
@@ -64,13 +65,8 @@ export interface Authenticator {
 }
 
 /** A refusal an authenticator wants shown as-is (e.g. "your account waits for approval"). */
-export class LoginRefusedError extends Error {
-  readonly code: string
-  readonly status: number
+export class LoginRefusedError extends ExplainedError {
   constructor(code: string, message: string, status = 403) {
-    super(message)
-    this.name = 'LoginRefusedError'
-    this.code = code
-    this.status = status
+    super(code, status, message)
   }
 }

@@ -9,6 +9,7 @@
  * keyboards matches.
  */
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto'
+import { ExplainedError } from '../explained-error.ts'
 
 export interface ScryptParams {
   /** log2 of the CPU/memory cost N. */
@@ -31,21 +32,15 @@ export const MIN_PASSWORD_LENGTH = 8
 /** Long enough for any passphrase; bounds the work an attacker can make us do. */
 export const MAX_PASSWORD_LENGTH = 1024
 
-export class PasswordHashError extends Error {
-  readonly code = 'BAD_PASSWORD_HASH'
-  readonly status = 500
+export class PasswordHashError extends ExplainedError {
   constructor(message: string) {
-    super(message)
-    this.name = 'PasswordHashError'
+    super('BAD_PASSWORD_HASH', 500, message)
   }
 }
 
-export class PasswordPolicyError extends Error {
-  readonly code = 'PASSWORD_POLICY'
-  readonly status = 400
+export class PasswordPolicyError extends ExplainedError {
   constructor(message: string) {
-    super(message)
-    this.name = 'PasswordPolicyError'
+    super('PASSWORD_POLICY', 400, message)
   }
 }
 

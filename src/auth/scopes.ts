@@ -8,6 +8,7 @@
  * Pure. Expand once (`expandScopes`, `userScopes`) and keep the Set: then
  * `hasScope` is a few Set lookups, cheap enough for the proxy's hot path.
  */
+import { ExplainedError } from '../explained-error.ts'
 
 /** Each scope and the scopes it directly implies (JupyterHub 5's table). */
 export const SCOPE_TABLE: Readonly<Record<string, readonly string[]>> = {
@@ -96,12 +97,9 @@ export interface ParsedScope {
   filter?: { kind: ScopeFilterKind; value: string }
 }
 
-export class ScopeError extends Error {
-  readonly code = 'BAD_SCOPE'
-  readonly status = 400
+export class ScopeError extends ExplainedError {
   constructor(message: string) {
-    super(message)
-    this.name = 'ScopeError'
+    super('BAD_SCOPE', 400, message)
   }
 }
 

@@ -10,6 +10,7 @@
 import { randomBytes, createHmac } from 'node:crypto'
 import { promises as fs, constants as fsc } from 'node:fs'
 import path from 'node:path'
+import { ExplainedError } from '../explained-error.ts'
 
 export interface HubSecrets {
   /** First signs, all verify. */
@@ -30,13 +31,9 @@ export const SECRETS_FILE_NAME = 'secrets.json'
 /** Env-provided keys shorter than this are refused: they could be guessed offline from one cookie. */
 export const MIN_SECRET_LENGTH = 32
 
-export class SecretsError extends Error {
-  readonly code: string
-  readonly status = 500
+export class SecretsError extends ExplainedError {
   constructor(code: string, message: string, options?: ErrorOptions) {
-    super(message, options)
-    this.name = 'SecretsError'
-    this.code = code
+    super(code, 500, message, options)
   }
 }
 

@@ -19,6 +19,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import signature from 'cookie-signature'
 import { serializeCookie } from './cookie-header.ts'
+import { ExplainedError } from '../explained-error.ts'
 
 export const SESSION_COOKIE_NAME = 'monohub-session'
 
@@ -72,12 +73,9 @@ function keyId(key: string): string {
   return createHash('sha256').update(key).digest('base64url').slice(0, 8)
 }
 
-export class SessionKeyError extends Error {
-  readonly code = 'NO_SESSION_KEYS'
-  readonly status = 500
+export class SessionKeyError extends ExplainedError {
   constructor(message: string) {
-    super(message)
-    this.name = 'SessionKeyError'
+    super('NO_SESSION_KEYS', 500, message)
   }
 }
 

@@ -7,6 +7,7 @@
  * become one name), trimmed, lower-cased (JupyterHub lower-cases too, so
  * "Alice" and "alice" cannot be two accounts).
  */
+import { ExplainedError } from '../explained-error.ts'
 
 /** Longest accepted name. 64 keeps unit/container names and paths well under
  * their limits (systemd units 255, Docker names 128, PATH_MAX components 255)
@@ -16,12 +17,9 @@ export const MAX_USER_NAME_LENGTH = 64
 
 const ALLOWED_DESCRIPTION = 'letters, digits and . _ - @ + (so e-mail addresses work), at most 64 characters, not starting with - or .'
 
-export class UserNameError extends Error {
-  readonly code = 'BAD_USER_NAME'
-  readonly status = 400
+export class UserNameError extends ExplainedError {
   constructor(message: string) {
-    super(message)
-    this.name = 'UserNameError'
+    super('BAD_USER_NAME', 400, message)
   }
 }
 

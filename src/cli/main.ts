@@ -16,7 +16,7 @@ async function startProxy(config: ProxyConfig): Promise<void> {
   stopOnSignals(running)
 }
 
-/** An error meant for people: our error classes carry a string `code` and a numeric `status`. */
+/** An error meant for people: an ExplainedError, or any error (a config module's own) with a string `code` and a numeric `status`. */
 function isExplained(err: unknown): err is Error & { code: string; exitCode?: number } {
   return err instanceof Error && typeof (err as { code?: unknown }).code === 'string' && typeof (err as { status?: unknown }).status === 'number'
 }

@@ -4,16 +4,14 @@
  */
 import type { z } from 'zod'
 import type { Origin } from './sources.ts'
+import { ExplainedError } from '../explained-error.ts'
 
-export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID'
-  readonly status = 400
+export class ConfigError extends ExplainedError {
   /** Process exit code when this stops the CLI: 2 = wrong usage (bad value), 1 = cannot start as set up. */
   readonly exitCode: number
 
   constructor(message: string, exitCode = 2) {
-    super(message)
-    this.name = 'ConfigError'
+    super('CONFIG_INVALID', 400, message)
     this.exitCode = exitCode
   }
 }

@@ -4,16 +4,11 @@
  * carrying a numeric `status`, such as UserNameError or ScopeError) into
  * JupyterHub's JSON shape `{"status": N, "message": "…"}`.
  */
+import { ExplainedError } from '../explained-error.ts'
 
-export class ApiError extends Error {
-  readonly code: string
-  readonly status: number
-
+export class ApiError extends ExplainedError {
   constructor(status: number, code: string, message: string) {
-    super(message)
-    this.name = 'ApiError'
-    this.status = status
-    this.code = code
+    super(code, status, message)
   }
 }
 

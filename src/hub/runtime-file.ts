@@ -13,6 +13,7 @@ import type { HubContext } from './context.ts'
 import { acceptCliToken } from './identity.ts'
 import { writeFileDurably } from '../store/durable-file.ts'
 import { TOKEN_PREFIX } from '../auth/tokens.ts'
+import { ExplainedError } from '../explained-error.ts'
 
 export const RUNTIME_FILE_NAME = 'hub-runtime.json'
 
@@ -25,12 +26,9 @@ export interface HubRuntime {
   pid: number
 }
 
-export class RuntimeFileError extends Error {
-  readonly code = 'RUNTIME_FILE_BAD'
-  readonly status = 500
+export class RuntimeFileError extends ExplainedError {
   constructor(message: string) {
-    super(message)
-    this.name = 'RuntimeFileError'
+    super('RUNTIME_FILE_BAD', 500, message)
   }
 }
 

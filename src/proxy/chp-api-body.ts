@@ -6,16 +6,12 @@
  * unbounded body in memory.
  */
 import type { IncomingMessage } from 'node:http'
+import { ExplainedError } from '../explained-error.ts'
 
 /** A client mistake in the body: too large or not a JSON object. */
-export class BodyError extends Error {
-  readonly code: 'BODY_TOO_LARGE' | 'BAD_JSON'
-  readonly status: 400 | 413
-
+export class BodyError extends ExplainedError {
   constructor(code: 'BODY_TOO_LARGE' | 'BAD_JSON', message: string) {
-    super(message)
-    this.code = code
-    this.status = code === 'BODY_TOO_LARGE' ? 413 : 400
+    super(code, code === 'BODY_TOO_LARGE' ? 413 : 400, message)
   }
 }
 

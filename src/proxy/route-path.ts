@@ -3,11 +3,12 @@
  * added, one trailing "/" removed (except for "/" itself), stored URL-decoded
  * so "/user/foo%40bar" and "/user/foo@bar" are the same route.
  */
+import { ExplainedError } from '../explained-error.ts'
 
-export class BadPathError extends Error {
-  override readonly name = 'BadPathError'
-  readonly code = 'BAD_PATH'
-  readonly status = 400
+export class BadPathError extends ExplainedError {
+  constructor(message: string) {
+    super('BAD_PATH', 400, message)
+  }
 }
 
 /** Decodes percent-escapes; throws BadPathError on a malformed escape. */

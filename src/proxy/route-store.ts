@@ -9,6 +9,7 @@
 import { RouteTable, type RouteMatch } from './route-table.ts'
 import { normalizeRoutePath } from './route-path.ts'
 import type { Store } from '../store/store.ts'
+import { ExplainedError } from '../explained-error.ts'
 
 /** What an API client stores for a route: a target plus any other keys (JupyterHub adds user, server_name…). */
 export interface RouteData {
@@ -52,10 +53,10 @@ export interface Route {
   dirty: boolean
 }
 
-export class RouteTargetError extends Error {
-  override readonly name = 'RouteTargetError'
-  readonly code = 'BAD_TARGET'
-  readonly status = 400
+export class RouteTargetError extends ExplainedError {
+  constructor(message: string) {
+    super('BAD_TARGET', 400, message)
+  }
 }
 
 /** Parses and checks a target: it must be an absolute http(s) URL. */

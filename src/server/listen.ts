@@ -3,16 +3,14 @@
  * address, the port, what went wrong and the flag to change.
  */
 import type { Server } from 'node:net'
+import { ExplainedError } from '../explained-error.ts'
 
-export class ListenError extends Error {
-  readonly code = 'LISTEN_FAILED'
-  readonly status = 500
+export class ListenError extends ExplainedError {
   readonly host: string
   readonly port: number
 
   constructor(message: string, host: string, port: number, options?: ErrorOptions) {
-    super(message, options)
-    this.name = 'ListenError'
+    super('LISTEN_FAILED', 500, message, options)
     this.host = host
     this.port = port
   }

@@ -3,14 +3,11 @@
  * JupyterHub can find (and stop) a proxy it started earlier.
  */
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs'
+import { ExplainedError } from '../explained-error.ts'
 
-export class PidFileError extends Error {
-  readonly code = 'PID_FILE_UNWRITABLE'
-  readonly status = 500
-
+export class PidFileError extends ExplainedError {
   constructor(file: string, cause: unknown) {
-    super(`cannot write pid file ${file}: ${(cause as Error).message} — fix the folder's permissions or choose another --pid-file`, { cause })
-    this.name = 'PidFileError'
+    super('PID_FILE_UNWRITABLE', 500, `cannot write pid file ${file}: ${(cause as Error).message} — fix the folder's permissions or choose another --pid-file`, { cause })
   }
 }
 

@@ -5,15 +5,12 @@
 import { readFileSync } from 'node:fs'
 import type { SecureContextOptions, TlsOptions } from 'node:tls'
 import type { ProxyConfig } from '../config/proxy-schema.ts'
+import { ExplainedError } from '../explained-error.ts'
 
-export class TlsFileError extends Error {
-  readonly code = 'TLS_FILE_UNREADABLE'
-  readonly status = 500
-
+export class TlsFileError extends ExplainedError {
   constructor(file: string, flag: string, cause: unknown) {
     const reason = (cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (cause as Error).message
-    super(`cannot read ${flag} file ${file}: ${reason}`, { cause })
-    this.name = 'TlsFileError'
+    super('TLS_FILE_UNREADABLE', 500, `cannot read ${flag} file ${file}: ${reason}`, { cause })
   }
 }
 

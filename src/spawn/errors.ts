@@ -2,18 +2,14 @@
  * Errors of the spawn lifecycle: each has a stable `code`, an HTTP `status`
  * and a message that says what happened and what to do.
  */
+import { ExplainedError } from '../explained-error.ts'
 
-export class SpawnError extends Error {
-  readonly code: string
-  readonly status: number
+export class SpawnError extends ExplainedError {
   /** The last lines of the server's log, when there is one. */
   readonly logTail: string[]
 
   constructor(code: string, status: number, message: string, options?: ErrorOptions & { logTail?: string[] }) {
-    super(message, options)
-    this.name = 'SpawnError'
-    this.code = code
-    this.status = status
+    super(code, status, message, options)
     this.logTail = options?.logTail ?? []
   }
 }

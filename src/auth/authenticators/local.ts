@@ -12,6 +12,7 @@ import { checkPasswordPolicy, hashPassword, verifyPassword, needsRehash, DEFAULT
 import type { HubOp, HubState, UserRecord } from '../records.ts'
 import { newUserRecord } from '../records.ts'
 import { normalizeUserName, userNameProblem, validateUserName } from '../user-name.ts'
+import { ExplainedError } from '../../explained-error.ts'
 
 export interface LocalAuthenticatorOptions {
   /** The hub's records (read on each call). */
@@ -26,14 +27,9 @@ export interface LocalAuthenticatorOptions {
   scrypt?: ScryptParams
 }
 
-export class LocalAccountError extends Error {
-  readonly code: string
-  readonly status: number
+export class LocalAccountError extends ExplainedError {
   constructor(code: string, message: string, status = 400) {
-    super(message)
-    this.name = 'LocalAccountError'
-    this.code = code
-    this.status = status
+    super(code, status, message)
   }
 }
 

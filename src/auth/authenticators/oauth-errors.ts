@@ -12,15 +12,11 @@
  *   must act; the message names the config option.
  */
 import { LoginRefusedError } from '../authenticator.ts'
+import { ExplainedError } from '../../explained-error.ts'
 
-export class IdentityProviderError extends Error {
-  readonly code: string
-  readonly status: number
+export class IdentityProviderError extends ExplainedError {
   constructor(code: string, message: string, status = 502, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'IdentityProviderError'
-    this.code = code
-    this.status = status
+    super(code, status, message, options)
   }
 }
 

@@ -7,6 +7,7 @@
  *   per-start admin token from hub-runtime.json — admin-http.ts.
  * open-hub-admin.ts picks one.
  */
+import { ExplainedError } from '../../explained-error.ts'
 
 export interface NewTokenRequest {
   note?: string
@@ -30,13 +31,8 @@ export interface HubAdmin {
 }
 
 /** A refusal or failure the CLI prints as is (exit 1). */
-export class HubAdminError extends Error {
-  readonly code: string
-  readonly status: number
+export class HubAdminError extends ExplainedError {
   constructor(code: string, message: string, status = 400) {
-    super(message)
-    this.name = 'HubAdminError'
-    this.code = code
-    this.status = status
+    super(code, status, message)
   }
 }

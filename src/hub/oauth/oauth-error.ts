@@ -3,6 +3,7 @@
  * `{"error": "invalid_grant", "error_description": "…"}` — what OAuth
  * clients (jupyterhub-singleuser's HubOAuth among them) read.
  */
+import { ExplainedError } from '../../explained-error.ts'
 
 export type OAuthErrorCode =
   | 'invalid_request'
@@ -12,17 +13,12 @@ export type OAuthErrorCode =
   | 'unsupported_grant_type'
   | 'access_denied'
 
-export class OAuthError extends Error {
+export class OAuthError extends ExplainedError {
   readonly error: OAuthErrorCode
-  readonly status: number
-  readonly code: string
 
   constructor(status: 400 | 401 | 403, error: OAuthErrorCode, description: string) {
-    super(description)
-    this.name = 'OAuthError'
-    this.status = status
+    super(`OAUTH_${error.toUpperCase()}`, status, description)
     this.error = error
-    this.code = `OAUTH_${error.toUpperCase()}`
   }
 
   toJSON(): { error: OAuthErrorCode; error_description: string } {
