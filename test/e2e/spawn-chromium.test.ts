@@ -69,6 +69,10 @@ t.test('Chromium: log in, Start, progress, the demo server through the proxy, St
 
   await page.goto(`${h.url}/hub/admin`)
   t.match(await page.textContent('table'), /running/)
+  // Sorting is plain links in the column headings (no JavaScript needed).
+  await page.click('th a.sort:has-text("Server")')
+  await page.waitForURL(/\/hub\/admin\?sort=state$/)
+  t.match(await page.textContent('th[aria-sort="descending"]'), /Server ▼/, 'sorted by server state, running first')
   await shot('spawn-admin')
 
   await page.goto(`${h.url}/hub/home`)

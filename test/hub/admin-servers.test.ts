@@ -60,6 +60,39 @@ t.test('with 2,000 users the table pages, searches and sorts on the server, quic
   t.ok(Math.max(...timings) < 1500, `other pages render in ${timings.map((x) => x.toFixed(0)).join(', ')} ms`)
 })
 
+t.test('every column sorts both ways from its heading: name, admin, last activity, server state', async (t) => {
+  const h = await serversHub(t)
+  const now = Date.now()
+  for (const [i, name] of ['amy', 'ben', 'cat', 'dan'].entries()) {
+    await h.hub.store.commit({ op: 'user.put', user: newUserRecord(name, now - DAY, { lastActivity: now - (i + 1) * 3600_000, admin: name === 'cat' }) })
+  }
+  await h.hub.servers.start('dan')
+  const admin = await browserFor(t, h, 'admin')
+  const order = async (path: string): Promise<string[]> => {
+    const res = await admin.fetch(path)
+    t.equal(res.status, 200, path)
+    return [...(await res.text()).matchAll(/<tr><td>([a-z0-9-]+)/g)].map((m) => m[1]!)
+  }
+  t.same(await order('/hub/admin'), ['admin', 'amy', 'ben', 'cat', 'dan'], 'name A→Z by default')
+  t.same(await order('/hub/admin?sort=-name'), ['dan', 'cat', 'ben', 'amy', 'admin'], 'name Z→A')
+  const names = (list: string[]): string[] => list.filter((n) => n !== 'admin')
+  t.same(names(await order('/hub/admin?sort=activity')).slice(0, 1), ['dan'], 'latest activity first (dan\'s server is fresh)')
+  t.same(names(await order('/hub/admin?sort=-activity')), ['cat', 'ben', 'amy', 'dan'], 'oldest activity first')
+  t.same((await order('/hub/admin?sort=admin')).slice(0, 2), ['admin', 'cat'], 'admins first, then by name')
+  t.same((await order('/hub/admin?sort=-admin')).slice(-2), ['admin', 'cat'], 'admins last')
+  t.same((await order('/hub/admin?sort=state'))[0], 'dan', 'running servers first')
+  t.same((await order('/hub/admin?sort=-state')).at(-1), 'dan', 'running servers last')
+  t.same(await order('/hub/admin?sort=nonsense'), await order('/hub/admin'), 'an unknown sort is the default order')
+
+  const page = await (await admin.fetch('/hub/admin?sort=activity&q=a')).text()
+  t.match(page, /<th aria-sort="descending"><a class="sort" href="\/hub\/admin\?q=a&amp;sort=-activity"[^>]*>Last activity ▼<\/a><\/th>/, 'the sorted heading flips the direction')
+  t.match(page, /<th><a class="sort" href="\/hub\/admin\?q=a"[^>]*>Name<\/a><\/th>/, 'another heading sorts by its column')
+  t.match(page, /<input type="hidden" name="sort" value="activity">/, 'a search keeps the sort')
+  const flipped = await (await admin.fetch('/hub/admin?sort=-activity')).text()
+  t.match(flipped, /aria-sort="ascending"><a class="sort" href="\/hub\/admin\?sort=activity"[^>]*>Last activity ▲/)
+  await h.hub.servers.stop('dan')
+})
+
 t.test('an admin starts, stops and deletes a user from the table; bulk add; approve; others refused', async (t) => {
   const h = await serversHub(t, { config: { allowSignup: true } })
   const admin = await browserFor(t, h, 'admin')

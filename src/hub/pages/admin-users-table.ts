@@ -1,8 +1,8 @@
 /**
  * The admin page's users table, built for thousands of users: the server
- * filters (name contains the search text), sorts (by name, or by last
- * activity — the later of the user's record and their servers' activity)
- * and sends one page of rows. Plus the activity statistics shown above it.
+ * filters (name contains the search text), sorts by any column in either
+ * direction (name, admin, last activity — the later of the user's record and
+ * their servers' activity — or server state) and sends one page of rows. Plus the activity statistics shown above it.
  * Pure apart from reading the hub's state: one pass over the users per page.
  */
 import type { HubContext } from '../context.ts'
@@ -15,12 +15,18 @@ import { serverUrl, stateBadge, stateOf } from './spawn-views.ts'
 
 export const ADMIN_PAGE_SIZE = 50
 
-export type AdminSort = 'name' | 'activity'
+/** The table's columns that sort; each has a natural first direction (see FIRST_DESCENDING). */
+export type AdminSort = 'name' | 'admin' | 'activity' | 'state'
+const SORTS: readonly AdminSort[] = ['name', 'admin', 'activity', 'state']
+/** First click on these shows the "most" first: admins, the latest activity, running servers. */
+const FIRST_DESCENDING: ReadonlySet<AdminSort> = new Set(['admin', 'activity', 'state'])
 
 export interface AdminQuery {
   /** Part of a user name (case-insensitive). */
   q: string
   sort: AdminSort
+  /** True: the column's natural order reversed (URL: sort=-name). */
+  reverse: boolean
   /** 1-based. */
   page: number
 }
@@ -28,16 +34,23 @@ export interface AdminQuery {
 export function adminQueryOf(raw: unknown): AdminQuery {
   const query = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>
   const q = typeof query.q === 'string' ? query.q.trim().toLowerCase().slice(0, 100) : ''
-  const sort: AdminSort = query.sort === 'activity' ? 'activity' : 'name'
+  const rawSort = typeof query.sort === 'string' ? query.sort : ''
+  const reverse = rawSort.startsWith('-')
+  const named = SORTS.find((key) => key === (reverse ? rawSort.slice(1) : rawSort))
   const page = typeof query.page === 'string' && /^\d{1,6}$/.test(query.page) ? Math.max(1, Number(query.page)) : 1
-  return { q, sort, page }
+  // An unknown sort falls back to the default rather than failing: it only comes from edited URLs.
+  return { q, sort: named ?? 'name', reverse: named === undefined ? false : reverse, page }
+}
+
+function sortParam(query: AdminQuery): string {
+  return `${query.reverse ? '-' : ''}${query.sort}`
 }
 
 export function adminUrl(query: AdminQuery, changes: Partial<AdminQuery> = {}): string {
   const next = { ...query, ...changes }
   const params = new URLSearchParams()
   if (next.q !== '') params.set('q', next.q)
-  if (next.sort !== 'name') params.set('sort', next.sort)
+  if (next.sort !== 'name' || next.reverse) params.set('sort', sortParam(next))
   if (next.page !== 1) params.set('page', String(next.page))
   const text = params.toString()
   return text === '' ? '/hub/admin' : `/hub/admin?${text}`
@@ -59,6 +72,32 @@ export interface UsersPage {
 }
 
 const DAY = 86_400_000
+
+const byName = (a: Row, b: Row): number => (a.user.name < b.user.name ? -1 : a.user.name > b.user.name ? 1 : 0)
+/** running 0, starting/stopping 1, stopped 2. */
+const stateRank = (row: Row): number => {
+  const state = stateOf(row.servers.find((s) => s.name === ''))
+  return state === 'running' ? 0 : state === 'stopped' ? 2 : 1
+}
+
+/**
+ * The comparator for a sort: the column in its natural order (reversed on
+ * request), then the name A→Z, so pages never shuffle between requests.
+ * Accounts waiting for approval stay on top in the name order: they need the admin.
+ */
+function rowOrder(query: AdminQuery): (a: Row, b: Row) => number {
+  const sign = query.reverse ? -1 : 1
+  switch (query.sort) {
+    case 'admin':
+      return (a, b) => sign * (Number(b.user.admin) - Number(a.user.admin)) || byName(a, b)
+    case 'activity':
+      return (a, b) => sign * ((b.lastActivity ?? -1) - (a.lastActivity ?? -1)) || byName(a, b)
+    case 'state':
+      return (a, b) => sign * (stateRank(a) - stateRank(b)) || byName(a, b)
+    case 'name':
+      return (a, b) => Number(a.user.approved) - Number(b.user.approved) || sign * byName(a, b)
+  }
+}
 
 /** One page of users for `query`, and the statistics over every user. */
 export function usersPage(hub: HubContext, query: AdminQuery): UsersPage {
@@ -83,11 +122,7 @@ export function usersPage(hub: HubContext, query: AdminQuery): UsersPage {
     if (!user.approved) stats.pendingApproval++
     if (query.q === '' || user.name.includes(query.q)) rows.push({ user, servers, lastActivity: last })
   }
-  const byName = (a: Row, b: Row): number => (a.user.name < b.user.name ? -1 : a.user.name > b.user.name ? 1 : 0)
-  // Waiting-for-approval accounts first when sorting by name: they need the admin.
-  rows.sort(query.sort === 'activity'
-    ? (a, b) => (b.lastActivity ?? -1) - (a.lastActivity ?? -1) || byName(a, b)
-    : (a, b) => Number(a.user.approved) - Number(b.user.approved) || byName(a, b))
+  rows.sort(rowOrder(query))
   const pages = Math.max(1, Math.ceil(rows.length / ADMIN_PAGE_SIZE))
   const page = Math.min(query.page, pages)
   return {
@@ -134,8 +169,14 @@ export function usersTable(hub: HubContext, query: AdminQuery, xsrf: string, me:
   const now = hub.now()
   const back = adminUrl(query, { page: page.page })
   const { stats } = page
-  const sortLink = (sort: AdminSort, label: string): Html =>
-    query.sort === sort ? html`<strong>${label}</strong>` : html`<a href="${adminUrl(query, { sort, page: 1 })}">${label}</a>`
+  // A column heading links to sorting by it; on the sorted column it flips the direction.
+  const sortHeading = (sort: AdminSort, label: string): Html => {
+    const current = query.sort === sort
+    const reverse = current && !query.reverse
+    const arrow = current ? ((query.reverse !== FIRST_DESCENDING.has(sort)) ? ' ▼' : ' ▲') : ''
+    const aria = current ? html` aria-sort="${(query.reverse !== FIRST_DESCENDING.has(sort)) ? 'descending' : 'ascending'}"` : ''
+    return html`<th${aria}><a class="sort" href="${adminUrl(query, { sort, reverse, page: 1 })}" title="sort by ${label.toLowerCase()}${current ? ', other way round' : ''}">${label}${arrow}</a></th>`
+  }
   return html`<div class="stats">
 <div class="stat"><b>${page.total}</b><span>users</span></div>
 <div class="stat"><b>${stats.running}</b><span>servers running</span></div>
@@ -145,11 +186,11 @@ export function usersTable(hub: HubContext, query: AdminQuery, xsrf: string, me:
 </div>
 <form class="inline-form" method="get" action="/hub/admin" style="margin-top:1.25rem">
 <input type="text" name="q" value="${query.q}" placeholder="Search user names" aria-label="Search user names" autocapitalize="none">
-${query.sort === 'name' ? '' : html`<input type="hidden" name="sort" value="${query.sort}">`}
+${query.sort === 'name' && !query.reverse ? '' : html`<input type="hidden" name="sort" value="${sortParam(query)}">`}
 <button type="submit">Search</button>${query.q === '' ? '' : html`<a href="${adminUrl({ ...query, q: '', page: 1 })}">Clear</a>`}
 </form>
-<p class="muted">${query.q === '' ? `${page.total} user${page.total === 1 ? '' : 's'}` : `${page.matching} of ${page.total} users match '${query.q}'`}${stats.pendingApproval > 0 ? ` · ${stats.pendingApproval} waiting for approval` : ''} · sort by ${sortLink('name', 'name')} | ${sortLink('activity', 'last activity')}</p>
-<table><thead><tr><th>Name</th><th>Admin</th><th>Last activity</th><th>Server</th><th></th></tr></thead>
+<p class="muted">${query.q === '' ? `${page.total} user${page.total === 1 ? '' : 's'}` : `${page.matching} of ${page.total} users match '${query.q}'`}${stats.pendingApproval > 0 ? ` · ${stats.pendingApproval} waiting for approval` : ''} · click a column heading to sort</p>
+<table><thead><tr>${sortHeading('name', 'Name')}${sortHeading('admin', 'Admin')}${sortHeading('activity', 'Last activity')}${sortHeading('state', 'Server')}<th></th></tr></thead>
 <tbody>${page.rows.map((row) => rowHtml(row, xsrf, back, me, now))}</tbody></table>
 ${page.matching === 0 ? html`<p class="muted">No users match.</p>` : ''}
 <div class="pager">${page.page > 1 ? html`<a href="${adminUrl(query, { page: page.page - 1 })}">← Previous</a>` : html`<span></span>`}

@@ -55,6 +55,9 @@ button.small{padding:.3rem .7rem;margin:0;font-size:.9rem}
 table{width:100%;border-collapse:collapse;font-size:.95rem}
 th,td{text-align:left;padding:.5rem .4rem;border-bottom:1px solid var(--line);vertical-align:middle}
 th{font-size:.85rem;color:var(--muted);font-weight:600}
+th a.sort{color:inherit;text-decoration:none}
+th a.sort:hover,th a.sort:focus{color:var(--fg);text-decoration:underline}
+th[aria-sort]{color:var(--fg)}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.9em;background:var(--bg);padding:.1rem .3rem;border-radius:4px}
 .badge{display:inline-block;font-size:.75rem;padding:.05rem .45rem;border-radius:999px;background:var(--bg);border:1px solid var(--line);color:var(--muted);margin-left:.3rem}
 .badge.admin{color:var(--accent);border-color:#c6dcf5;background:#eef5fd}
