@@ -12,6 +12,7 @@ import type { ServerOp, ServerRecord, ServersState } from './server-store.ts'
 import type { ListOptions, ServerEvent, ServerManagerOptions, ServerStatus, SpawnLogger } from './server-status.ts'
 import { openServerStore } from './server-store.ts'
 import { KnownNamedServers } from './known-named.ts'
+import { LastOptions } from './last-options.ts'
 import { ServerRequestError, SpawnLimitError } from './errors.ts'
 import { ProgressFeed, type ProgressEvent } from './progress-feed.ts'
 import { checkServerName, checkUserName, expandWorkDir, serverBaseUrl, serverKey, serverLogFile } from './server-names.ts'
@@ -33,6 +34,7 @@ export class ServerManager {
   readonly #o: Required<Omit<ServerManagerOptions, 'onEvent' | 'userCreated'>> & Pick<ServerManagerOptions, 'onEvent' | 'userCreated'>
   readonly #store: Store<ServersState, ServerOp>
   readonly #named: KnownNamedServers
+  readonly #lastOptions: LastOptions
   readonly #pending = new Map<string, PendingStart>()
   readonly #stopping = new Map<string, Promise<boolean>>()
   readonly #feeds = new Map<string, ProgressFeed>()
@@ -59,6 +61,7 @@ export class ServerManager {
     }
     this.#store = store
     this.#named = new KnownNamedServers(store, options.userCreated)
+    this.#lastOptions = new LastOptions(store, this.#named, options.userCreated)
   }
 
   /**
@@ -72,7 +75,7 @@ export class ServerManager {
     try {
       await adoptServers({ store, routes: options.routes, spawner: options.spawner, log: manager.#o.log, emit: (e) => manager.#emit(e) })
       await manager.#named.adoptRunning()
-      await manager.#forgetOrphanedNamed()
+      await manager.#forgetOrphans()
     } catch (error) {
       await store.close()
       throw error
@@ -85,8 +88,17 @@ export class ServerManager {
     return this.#o.spawner
   }
 
-  /** Starts `user`'s server (or returns the start already under way); resolves once it is ready and routed. */
-  async start(user: string, server = '', rawOptions: unknown = {}): Promise<ServerStatus> {
+  /** The options of the server's last start (the options form shows them again), or undefined. */
+  lastOptions(user: string, server = ''): Record<string, Json> | undefined {
+    return this.#lastOptions.get(serverKey(user, server), user, server)
+  }
+
+  /**
+   * Starts `user`'s server (or returns the start already under way); resolves
+   * once it is ready and routed. `rawOptions` undefined: the options of the
+   * server's last start (see last-options.ts).
+   */
+  async start(user: string, server = '', rawOptions?: unknown): Promise<ServerStatus> {
     checkUserName(user)
     checkServerName(server)
     const key = serverKey(user, server)
@@ -98,7 +110,7 @@ export class ServerManager {
     if (existing?.ready === true) return this.#status(key)!
     if (this.#closed) throw new ServerRequestError('HUB_STOPPING', 'the hub is shutting down — try again in a moment')
     if (server !== '') this.#checkNamedServer(user, server)
-    const options = validateOptions(this.#o.spawner.optionsForm?.(), rawOptions)
+    const options = rawOptions === undefined ? this.#reusedOptions(key, user, server) : validateOptions(this.#o.spawner.optionsForm?.(), rawOptions)
     const limit = this.#o.concurrentSpawnLimit
     if (limit > 0 && this.#spawning >= limit) throw new SpawnLimitError(limit, this.#retryAfterSeconds())
 
@@ -127,7 +139,7 @@ export class ServerManager {
       }
       const stale = this.#record(key)
       if (stale !== undefined) await this.#stopRecord(key, stale)
-      if (server !== '') await this.#named.remember(key, user, server, options)
+      await this.#lastOptions.remember(key, user, server, options)
       await attemptStart({ spawner: this.#o.spawner, store: this.#store, routes: this.#o.routes, logTailLines: this.#o.logTailLines, startTimeoutMs: this.#o.startTimeoutMs, now: this.#o.now }, { key, ctx, feed })
       this.#recentSpawnMs = [...this.#recentSpawnMs.slice(-19), Date.now() - began]
       this.#o.log.info({ user, server, ms: Date.now() - began }, 'server ready')
@@ -218,7 +230,7 @@ export class ServerManager {
 
   async #pollOnce(): Promise<void> {
     for (const record of Object.values(this.#store.state.servers)) await this.pollOne(record.user, record.name)
-    await this.#forgetOrphanedNamed()
+    await this.#forgetOrphans()
   }
 
   /** 'unknown': not a ready server, busy starting or stopping, or the spawner could not tell. */
@@ -376,9 +388,22 @@ export class ServerManager {
     if (named >= limit) throw new ServerRequestError('NAMED_SERVER_LIMIT', `${user} already has ${named} named servers, the most allowed (stopped ones count too) — remove one first`)
   }
 
-  /** Stopped named servers of deleted users are dropped from the store (list() hides them already). */
-  #forgetOrphanedNamed(): Promise<void> {
-    return this.#named.forgetOrphans((key) => this.#record(key) !== undefined || this.#pending.has(key))
+  /** Stopped named servers and last options of deleted users are dropped from the store (list() hides them already). */
+  async #forgetOrphans(): Promise<void> {
+    await this.#named.forgetOrphans((key) => this.#record(key) !== undefined || this.#pending.has(key))
+    await this.#lastOptions.forgetOrphans()
+  }
+
+  /** The last start's options, checked against today's options form; the form's defaults when they no longer fit it. */
+  #reusedOptions(key: string, user: string, server: string): Record<string, Json> {
+    const spec = this.#o.spawner.optionsForm?.()
+    const last = this.#lastOptions.get(key, user, server)
+    try {
+      return validateOptions(spec, last ?? {})
+    } catch (error) {
+      this.#o.log.warn({ user, server }, `the options of the last start no longer fit the options form (${(error as Error).message}); starting with the defaults`)
+      return validateOptions(spec, {})
+    }
   }
 
   #retryAfterSeconds(): number {

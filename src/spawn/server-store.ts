@@ -40,7 +40,7 @@ export interface ServerRecord {
 export interface KnownNamedServer {
   user: string
   name: string
-  /** The options of its last start (shown again, used for the next start). */
+  /** The options of its last start (the options form shows them again; a start without options reuses them). */
   userOptions: Record<string, Json>
   /** Its latest activity when it last stopped (ms). */
   lastActivity?: number
@@ -48,10 +48,19 @@ export interface KnownNamedServer {
   userCreated?: number
 }
 
+/** The default server's options of its last start (named servers keep theirs in KnownNamedServer). */
+export interface LastDefaultOptions {
+  userOptions: Record<string, Json>
+  /** `created` of the user: a user deleted and created again does not inherit them. */
+  userCreated?: number
+}
+
 export interface ServersState {
   servers: Record<string, ServerRecord>
   /** Absent in data dirs written before named servers were kept: read with knownNamedOf(). */
   named?: Record<string, KnownNamedServer>
+  /** Absent in data dirs written before options were reused: read with lastDefaultOptionsOf(). */
+  defaultOptions?: Record<string, LastDefaultOptions>
 }
 
 export type ServerOp =
@@ -61,19 +70,36 @@ export type ServerOp =
   | { op: 'activity'; key: string; at: number }
   | { op: 'named.put'; key: string; server: KnownNamedServer }
   | { op: 'named.delete'; key: string }
+  | { op: 'defaults.put'; key: string; entry: LastDefaultOptions }
+  | { op: 'defaults.delete'; key: string }
 
 export function emptyServersState(): ServersState {
   return { servers: Object.create(null) as Record<string, ServerRecord>, named: Object.create(null) as Record<string, KnownNamedServer> }
 }
 
 const NONE: Readonly<Record<string, KnownNamedServer>> = Object.freeze(Object.create(null) as Record<string, KnownNamedServer>)
+const NO_OPTIONS: Readonly<Record<string, LastDefaultOptions>> = Object.freeze(Object.create(null) as Record<string, LastDefaultOptions>)
 
 /** The known named servers (none for data dirs written before they were kept). Read only. */
 export function knownNamedOf(state: ServersState): Readonly<Record<string, KnownNamedServer>> {
   return state.named ?? NONE
 }
 
+/** The default servers' last options, by server key. Read only. */
+export function lastDefaultOptionsOf(state: ServersState): Readonly<Record<string, LastDefaultOptions>> {
+  return state.defaultOptions ?? NO_OPTIONS
+}
+
 export function serversReducer(state: ServersState, op: ServerOp): void {
+  if (op.op === 'defaults.put') {
+    state.defaultOptions ??= Object.create(null) as Record<string, LastDefaultOptions>
+    Object.defineProperty(state.defaultOptions, op.key, { value: structuredClone(op.entry), writable: true, enumerable: true, configurable: true })
+    return
+  }
+  if (op.op === 'defaults.delete') {
+    if (state.defaultOptions !== undefined) delete state.defaultOptions[op.key]
+    return
+  }
   if (op.op === 'named.put') {
     state.named ??= Object.create(null) as Record<string, KnownNamedServer>
     Object.defineProperty(state.named, op.key, { value: structuredClone(op.server), writable: true, enumerable: true, configurable: true })

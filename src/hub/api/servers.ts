@@ -66,8 +66,8 @@ export function serverRoutes(routes: ApiRoutes, hub: HubContext): void {
     const label = server === '' ? `${user}'s server` : `${user}'s server '${server}'`
     if (current?.ready === true) throw badRequest(`${label} is already running`, 'SERVER_RUNNING')
     if (current?.pending != null) throw badRequest(`${label} is pending ${current.pending}`, 'SERVER_PENDING')
-    const body = req.body ?? {}
-    const starting = hub.servers.start(user, server, body)
+    // No body: the options of the server's last start, as JupyterHub does; a body (even {}) sets new ones.
+    const starting = hub.servers.start(user, server, req.body ?? undefined)
     let outcome: 'done' | 'waiting'
     try {
       outcome = await within(starting, API_SPAWN_WAIT_MS)

@@ -148,7 +148,7 @@ export async function adminPages(app: FastifyInstance, opts: { hub: HubContext }
   })
 
   userAction('/hub/admin/start', async ({ reply, me, name, query }) => {
-    const starting = hub.servers.start(name, '', {})
+    const starting = hub.servers.start(name, '')
     const early = await Promise.race([starting.then(() => undefined, (err: unknown) => err), new Promise<'started'>((resolve) => setImmediate(() => resolve('started')))])
     if (early instanceof SpawnLimitError) {
       void reply.header('retry-after', String(early.retryAfterSeconds))

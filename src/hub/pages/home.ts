@@ -58,7 +58,7 @@ export async function homePages(app: FastifyInstance, opts: { hub: HubContext })
 
     // With an options form, a stopped default server shows the form itself (Start submits it).
     const defaultBlock = stateOf(defaultServer) === 'stopped' && hasForm
-      ? html`<div class="server-row"><span class="name">Default</span>${stateBadge(undefined)}</div>${startForm(hub, home, xsrf, { label: 'Start my server' })}`
+      ? html`<div class="server-row"><span class="name">Default</span>${stateBadge(undefined)}</div>${startForm(hub, home, xsrf, { label: 'Start my server', values: hub.servers.lastOptions(user.name) ?? {} })}`
       : serverRow(hub, home, defaultServer, xsrf)
     const namedBlock = hub.settings.allowNamedServers !== true ? '' : html`<h2 style="margin-top:1.5rem">Named servers</h2>
 ${named.length === 0 ? html`<p class="muted">None yet. A named server is another server of yours, at /user/${user.name}/&lt;name&gt;/.</p>` : named.map((s) => serverRow(hub, { user: user.name, server: s.name }, s, xsrf))}

@@ -73,6 +73,8 @@ function configProblemPage(hub: HubContext, reply: FastifyReply, me: PageUser, r
 /** The Start page; `problem` shows why the last try did not start. */
 function startPage(hub: HubContext, reply: FastifyReply, me: PageUser, a: ServerAddress, next: string, status = 200, problem?: string, values?: Record<string, unknown>): FastifyReply {
   const xsrf = sessionXsrf(hub, me)
+  // The form shows what was typed (after a refusal), else the options of the last start.
+  values ??= hub.servers.lastOptions(a.user, a.server)
   const form = hub.servers.spawner.optionsForm?.()
   const hasForm = form !== undefined && form.fields.length > 0
   const failure = problem === undefined ? lastFailure(hub, a) : undefined
@@ -117,7 +119,8 @@ export async function spawnPages(app: FastifyInstance, opts: { hub: HubContext }
     if (refusal !== undefined) return configProblemPage(hub, reply, me, refusal)
     const options: Record<string, string> = {}
     for (const [key, value] of Object.entries(form)) if (key !== '_xsrf' && key !== 'next') options[key] = value
-    const starting = hub.servers.start(a.user, a.server, options)
+    // A Start button without the options form (home page, auto-start on a visit) reuses the last start's options.
+    const starting = hub.servers.start(a.user, a.server, Object.keys(options).length === 0 ? undefined : options)
     // A refusal (limit, bad options, named servers off) comes at once; a start under way goes on.
     const early = await Promise.race([
       starting.then(() => undefined, (err: unknown) => err),
@@ -144,7 +147,7 @@ export async function spawnPages(app: FastifyInstance, opts: { hub: HubContext }
     if (failure !== undefined) {
       const body = html`<div class="card"><h1>${serverLabel(a)} did not start</h1>
 ${failureBox(failure)}
-<div class="actions">${startForm(hub, a, sessionXsrf(hub, me), { next, label: 'Retry' })}<a class="button" href="/hub/home" style="background:#fff;color:var(--accent);border:1px solid var(--line)">Home</a></div>
+<div class="actions">${startForm(hub, a, sessionXsrf(hub, me), { next, label: 'Retry', values: hub.servers.lastOptions(a.user, a.server) ?? {} })}<a class="button" href="/hub/home" style="background:#fff;color:var(--accent);border:1px solid var(--line)">Home</a></div>
 </div>`
       return sendPage(hub, reply, me, 200, 'Server failed', body)
     }
