@@ -3,7 +3,8 @@
  * sandbox (no systemd as PID 1), so the systemd spawner is tested through the
  * exact command lines it builds, with a fake command runner; a real unit was
  * never started here. The system-user spawner runs a real server as the
- * existing 'nobody' account when the tests run as root.
+ * existing 'nobody' account when the tests run as root, and creates a
+ * throw-away account with the real useradd (removed again with userdel).
  */
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
@@ -92,6 +93,43 @@ t.test('system-user runs a real demo server as the nobody account', { skip: nobo
   const { url, headers } = viaRoute(hub, '/user/nobody/')
   t.match(JSON.parse((await get(`${url}api`, headers)).body), { user: 'nobody', pid })
   await hub.manager.stop('nobody')
+})
+
+/** Why this machine cannot create a throw-away Unix account for the next test, or false. */
+function cannotCreateAccounts(): string | false {
+  const why = nobodyCannotRunNode()
+  if (why !== false) return why
+  return spawnSync('useradd', ['--help'], { timeout: 10_000 }).status === 0 ? false : 'useradd is not installed'
+}
+
+t.test('system-user with createUsers makes a real account (private home) and runs the demo server in it', { skip: cannotCreateAccounts() }, async (t) => {
+  const homes = await tempDir(t)
+  await fs.chmod(homes, 0o755)
+  // A unique, obviously-test account name; removed again however the test ends.
+  const user = `t${process.pid}${Date.now() % 100000}`
+  const username = `mhtest-${user}`
+  t.teardown(() => {
+    spawnSync('pkill', ['-KILL', '-u', username], { timeout: 10_000 })
+    spawnSync('userdel', ['--remove', username], { timeout: 10_000 })
+  })
+  const hub = await startHub(t, { spawner: systemUserSpawner({ cmd: 'demo', createUsers: true, prefix: 'mhtest-', homeTemplate: `${homes}/{username}`, shell: '/bin/sh', stopGraceMs: 2000 }) })
+  await t.rejects(resolveUnixAccount(user, { prefix: 'mhtest-' }), { code: 'UNIX_ACCOUNT' }, 'no such account before the start')
+  await hub.manager.start(user)
+  const account = await resolveUnixAccount(user, { prefix: 'mhtest-' })
+  t.match(account, { username, home: `${homes}/${username}`, shell: '/bin/sh' })
+  t.ok(account.uid > 0 && account.gid > 0, 'an ordinary uid and gid')
+  const home = await fs.stat(account.home)
+  t.equal(home.mode & 0o777, 0o700, 'the home is private')
+  t.equal(home.uid, account.uid, 'and owned by the account')
+  const pid = hub.pid(user)
+  t.match(await fs.readFile(`/proc/${pid}/status`, 'utf8'), new RegExp(`\\nUid:\\s+${account.uid}\\s`), 'the server runs as the new account')
+  const { url, headers } = viaRoute(hub, `/user/${user}/`)
+  t.match(JSON.parse((await get(`${url}api`, headers)).body), { user, pid })
+  await hub.manager.stop(user)
+  // A second start finds the account and does not create it again.
+  await hub.manager.start(user)
+  t.equal((await resolveUnixAccount(user, { prefix: 'mhtest-' })).uid, account.uid, 'the same account the next time')
+  await hub.manager.stop(user)
 })
 
 t.test('systemd unit names escape like systemd-escape', async (t) => {
