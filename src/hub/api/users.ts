@@ -6,7 +6,7 @@
  * Beyond JupyterHub: POST /users/<name> and PATCH /users/<name> accept
  * `password` (local accounts), which `monohub user` uses through a running hub.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyRequest } from 'fastify'
 import type { HubContext } from '../context.ts'
 import type { UserRecord } from '../../auth/records.ts'
 import { newUserRecord } from '../../auth/records.ts'

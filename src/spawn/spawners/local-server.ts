@@ -4,13 +4,12 @@
  * state that survives a hub restart ({pid, pgid, startTime, port, cmd}).
  * They differ only in the account the process runs as.
  */
-import { randomBytes } from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { Json, Progress, SpawnContext, SpawnResult, Spawner } from '../spawner.ts'
 import { SpawnError } from '../errors.ts'
 import { fillPlaceholders, resolveCommand, rootArgs, type CommandSetting } from './command.ts'
-import { freePort } from './free-port.ts'
+import { serverAddress } from './server-address.ts'
 import { exitReason, launch } from './launch.ts'
 import { isSameProcessAlive, stopProcessGroup } from './process-identity.ts'
 
@@ -57,6 +56,8 @@ export function readLocalState(state: Json): LocalServerState | null {
   if (typeof state !== 'object' || state === null || Array.isArray(state)) return null
   const { pid, pgid, port, startTime } = state
   if (typeof pid !== 'number' || typeof pgid !== 'number' || typeof port !== 'number') return null
+  // startTime tells a recycled pid from ours (process-identity.ts): a string, or null/absent when /proc had none.
+  if (startTime !== undefined && startTime !== null && typeof startTime !== 'string') return null
   return state as unknown as LocalServerState
 }
 
@@ -79,26 +80,9 @@ export function createLocalSpawner(
       if (who.uid !== undefined && who.gid !== undefined) await fs.chown(who.workDir, who.uid, who.gid).catch(() => {})
       await fs.mkdir(path.dirname(ctx.logFile), { recursive: true, mode: 0o700 })
 
-      const ip = '127.0.0.1'
-      const port = await freePort(ip)
-      const token = command.kind === 'jupyterhub' ? undefined : randomBytes(32).toString('base64url')
-      const env: Record<string, string> = {
-        ...ctx.env,
-        JUPYTERHUB_SERVICE_URL: `http://${ip}:${port}${ctx.baseUrl}`,
-        USER: who.username,
-        LOGNAME: who.username,
-        HOME: who.home,
-        SHELL: who.shell,
-        PATH: pathVar,
-      }
-      for (const key of PASSED_THROUGH) if (process.env[key] !== undefined) env[key] = process.env[key]
-      if (token !== undefined) {
-        env.MONOHUB_SERVER_TOKEN = token
-        if (command.kind === 'jupyter') env.JUPYTER_TOKEN = token
-      }
-      Object.assign(env, options.env)
-
-      const values = { port: String(port), base_url: ctx.baseUrl, user: ctx.user, server: ctx.serverName, ip, token: token ?? '' }
+      const inherited: Record<string, string> = {}
+      for (const key of PASSED_THROUGH) if (process.env[key] !== undefined) inherited[key] = process.env[key]
+      const { ip, port, token, env, placeholders: values } = await serverAddress(ctx, command, who, { path: pathVar, inherited, ...(options.env === undefined ? {} : { admin: options.env }) })
       const args = [...fillPlaceholders(command.args, values), ...(who.root ? rootArgs(command.kind) : [])]
       const shown = [command.file, ...fillPlaceholders(command.args, { ...values, token: '***' })]
       await fs.appendFile(ctx.logFile, `--- ${new Date().toISOString()} monohub starts ${ctx.baseUrl} as ${who.username}: ${shown.join(' ')}\n`, { mode: 0o600 })

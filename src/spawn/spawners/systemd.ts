@@ -8,13 +8,12 @@
  * systemd reads as root, not onto the command line, where `systemctl show`
  * would print it to every local user.
  */
-import { randomBytes } from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { Json, OptionsFormSpec, Progress, SpawnContext, SpawnResult, Spawner } from '../spawner.ts'
 import { SpawnError } from '../errors.ts'
 import { fillPlaceholders, resolveCommand, type CommandSetting } from './command.ts'
-import { freePort } from './free-port.ts'
+import { serverAddress } from './server-address.ts'
 import { runCommand, showCommand, type CommandRunner } from './run-command.ts'
 import { resolveUnixAccount, type UnixAccountOptions } from './unix-account.ts'
 
@@ -126,22 +125,12 @@ export function systemdSpawner(options: SystemdSpawnerOptions = {}): Spawner {
       progress({ progress: 10, message: 'Looking up the user\'s Unix account' })
       const account = await resolveUnixAccount(ctx.user, options)
       const command = resolveCommand(options.cmd ?? 'auto', pathVar, options.jupyterhub === undefined ? {} : { jupyterhub: options.jupyterhub })
-      const ip = '127.0.0.1'
-      const port = await freePort(ip)
-      const token = command.kind === 'jupyterhub' ? undefined : randomBytes(32).toString('base64url')
-      const env: Record<string, string> = {
-        ...ctx.env,
-        JUPYTERHUB_SERVICE_URL: `http://${ip}:${port}${ctx.baseUrl}`,
-        USER: account.username, LOGNAME: account.username, HOME: account.home, SHELL: account.shell, PATH: pathVar,
-        ...(token === undefined ? {} : { MONOHUB_SERVER_TOKEN: token, ...(command.kind === 'jupyter' ? { JUPYTER_TOKEN: token } : {}) }),
-        ...options.env,
-      }
+      const { ip, port, token, env, placeholders: values } = await serverAddress(ctx, command, account, { path: pathVar, ...(options.env === undefined ? {} : { admin: options.env }) })
       const logDir = path.dirname(ctx.logFile)
       await fs.mkdir(logDir, { recursive: true, mode: 0o700 })
       const envFile = path.join(logDir, `${path.basename(ctx.logFile, '.log')}.env`)
       await fs.writeFile(envFile, environmentFile(env), { mode: 0o600 })
       await fs.chmod(envFile, 0o600)
-      const values = { port: String(port), base_url: ctx.baseUrl, user: ctx.user, server: ctx.serverName, ip, token: token ?? '' }
       const memory = ctx.options.memory
       const cpus = ctx.options.cpus
       const plan: SystemdRunPlan = {
