@@ -74,7 +74,7 @@ export type ServerOp =
   | { op: 'defaults.delete'; key: string }
 
 export function emptyServersState(): ServersState {
-  return { servers: Object.create(null) as Record<string, ServerRecord>, named: Object.create(null) as Record<string, KnownNamedServer> }
+  return { servers: emptyMap(), named: emptyMap() }
 }
 
 const NONE: Readonly<Record<string, KnownNamedServer>> = Object.freeze(Object.create(null) as Record<string, KnownNamedServer>)
@@ -90,29 +90,20 @@ export function lastDefaultOptionsOf(state: ServersState): Readonly<Record<strin
   return state.defaultOptions ?? NO_OPTIONS
 }
 
+/** Sets `key` to a copy of `value` as an ordinary own entry, whatever the key (even '__proto__'). */
+function putOwn<T>(map: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(map, key, { value: structuredClone(value), writable: true, enumerable: true, configurable: true })
+}
+
+function emptyMap<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>
+}
+
 export function serversReducer(state: ServersState, op: ServerOp): void {
-  if (op.op === 'defaults.put') {
-    state.defaultOptions ??= Object.create(null) as Record<string, LastDefaultOptions>
-    Object.defineProperty(state.defaultOptions, op.key, { value: structuredClone(op.entry), writable: true, enumerable: true, configurable: true })
-    return
-  }
-  if (op.op === 'defaults.delete') {
-    if (state.defaultOptions !== undefined) delete state.defaultOptions[op.key]
-    return
-  }
-  if (op.op === 'named.put') {
-    state.named ??= Object.create(null) as Record<string, KnownNamedServer>
-    Object.defineProperty(state.named, op.key, { value: structuredClone(op.server), writable: true, enumerable: true, configurable: true })
-    return
-  }
-  if (op.op === 'named.delete') {
-    if (state.named !== undefined) delete state.named[op.key]
-    return
-  }
   const existing = Object.hasOwn(state.servers, op.key) ? state.servers[op.key] : undefined
   switch (op.op) {
     case 'put':
-      Object.defineProperty(state.servers, op.key, { value: structuredClone(op.record), writable: true, enumerable: true, configurable: true })
+      putOwn(state.servers, op.key, op.record)
       return
     case 'ready':
       if (existing !== undefined) existing.ready = true
@@ -122,6 +113,18 @@ export function serversReducer(state: ServersState, op: ServerOp): void {
       return
     case 'activity':
       if (existing !== undefined && op.at > (existing.lastActivity ?? 0)) existing.lastActivity = op.at
+      return
+    case 'named.put':
+      putOwn((state.named ??= emptyMap()), op.key, op.server)
+      return
+    case 'named.delete':
+      if (state.named !== undefined) delete state.named[op.key]
+      return
+    case 'defaults.put':
+      putOwn((state.defaultOptions ??= emptyMap()), op.key, op.entry)
+      return
+    case 'defaults.delete':
+      if (state.defaultOptions !== undefined) delete state.defaultOptions[op.key]
       return
   }
 }
