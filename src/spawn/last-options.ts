@@ -13,8 +13,10 @@
 import { isDeepStrictEqual } from 'node:util'
 import type { Store } from '../store/store.ts'
 import type { KnownNamedServers } from './known-named.ts'
+import { validateOptions } from './options-form.ts'
 import { lastDefaultOptionsOf, type ServerOp, type ServersState } from './server-store.ts'
-import type { Json } from './spawner.ts'
+import type { SpawnLogger } from './server-status.ts'
+import type { Json, OptionsFormSpec } from './spawner.ts'
 
 export class LastOptions {
   readonly #store: Store<ServersState, ServerOp>
@@ -35,6 +37,20 @@ export class LastOptions {
     const entry = all[key]!
     if (this.#userCreated !== undefined && entry.userCreated !== this.#userCreated(user)) return undefined
     return entry.userOptions
+  }
+
+  /**
+   * The options for a start that gave none: the last start's, checked against
+   * today's options form — the form's defaults when there were none or they
+   * no longer fit it (an admin changed the form since).
+   */
+  reuse(key: string, user: string, server: string, spec: OptionsFormSpec | undefined, log: SpawnLogger): Record<string, Json> {
+    try {
+      return validateOptions(spec, this.get(key, user, server) ?? {})
+    } catch (error) {
+      log.warn({ user, server }, `the options of the last start no longer fit the options form (${(error as Error).message}); starting with the defaults`)
+      return validateOptions(spec, {})
+    }
   }
 
   /** Records the options of a start (a named server's entry also keeps its activity). */

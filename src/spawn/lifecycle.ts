@@ -110,7 +110,8 @@ export class ServerManager {
     if (existing?.ready === true) return this.#status(key)!
     if (this.#closed) throw new ServerRequestError('HUB_STOPPING', 'the hub is shutting down — try again in a moment')
     if (server !== '') this.#checkNamedServer(user, server)
-    const options = rawOptions === undefined ? this.#reusedOptions(key, user, server) : validateOptions(this.#o.spawner.optionsForm?.(), rawOptions)
+    const spec = this.#o.spawner.optionsForm?.()
+    const options = rawOptions === undefined ? this.#lastOptions.reuse(key, user, server, spec, this.#o.log) : validateOptions(spec, rawOptions)
     const limit = this.#o.concurrentSpawnLimit
     if (limit > 0 && this.#spawning >= limit) throw new SpawnLimitError(limit, this.#retryAfterSeconds())
 
@@ -394,17 +395,6 @@ export class ServerManager {
     await this.#lastOptions.forgetOrphans()
   }
 
-  /** The last start's options, checked against today's options form; the form's defaults when they no longer fit it. */
-  #reusedOptions(key: string, user: string, server: string): Record<string, Json> {
-    const spec = this.#o.spawner.optionsForm?.()
-    const last = this.#lastOptions.get(key, user, server)
-    try {
-      return validateOptions(spec, last ?? {})
-    } catch (error) {
-      this.#o.log.warn({ user, server }, `the options of the last start no longer fit the options form (${(error as Error).message}); starting with the defaults`)
-      return validateOptions(spec, {})
-    }
-  }
 
   #retryAfterSeconds(): number {
     const recent = this.#recentSpawnMs
