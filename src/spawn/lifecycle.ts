@@ -395,7 +395,6 @@ export class ServerManager {
     await this.#lastOptions.forgetOrphans()
   }
 
-
   #retryAfterSeconds(): number {
     const recent = this.#recentSpawnMs
     const average = recent.length === 0 ? 5000 : recent.reduce((a, b) => a + b, 0) / recent.length

@@ -77,8 +77,8 @@ export function emptyServersState(): ServersState {
   return { servers: emptyMap(), named: emptyMap() }
 }
 
-const NONE: Readonly<Record<string, KnownNamedServer>> = Object.freeze(Object.create(null) as Record<string, KnownNamedServer>)
-const NO_OPTIONS: Readonly<Record<string, LastDefaultOptions>> = Object.freeze(Object.create(null) as Record<string, LastDefaultOptions>)
+/** What the readers below return for a map an older data dir does not have. */
+const NONE: Readonly<Record<string, never>> = Object.freeze(Object.create(null) as Record<string, never>)
 
 /** The known named servers (none for data dirs written before they were kept). Read only. */
 export function knownNamedOf(state: ServersState): Readonly<Record<string, KnownNamedServer>> {
@@ -87,7 +87,7 @@ export function knownNamedOf(state: ServersState): Readonly<Record<string, Known
 
 /** The default servers' last options, by server key. Read only. */
 export function lastDefaultOptionsOf(state: ServersState): Readonly<Record<string, LastDefaultOptions>> {
-  return state.defaultOptions ?? NO_OPTIONS
+  return state.defaultOptions ?? NONE
 }
 
 /** Sets `key` to a copy of `value` as an ordinary own entry, whatever the key (even '__proto__'). */

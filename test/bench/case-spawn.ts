@@ -23,15 +23,16 @@ import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
-import net from 'node:net'
 import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import type { BenchContext } from './bench-context.ts'
 import { startChild, stopChild, type Child } from './children.ts'
 import { monohubCommand } from './contestants.ts'
 import { count, ms } from './format.ts'
+import { freePort } from './ports.ts'
 import { cpuSecondsOf } from './proc-stats.ts'
 import { target, renderCase, renderTargets, type CaseReport } from './report.ts'
+import { percentile } from './rounds.ts'
 import { benchTempDir, removeTempDirs } from './temp-dirs.ts'
 import { waitUntil } from './wait-until.ts'
 import { openHubAdmin } from '../../src/hub/api/open-hub-admin.ts'
@@ -41,22 +42,6 @@ const PASSWORD = 'bench-user-password'
 const SOLO_RUNS = 10
 /** The entry the hub's spawner runs for `--cmd demo` (the build's, as users get it). */
 const DEMO_ENTRY = fileURLToPath(new URL('../../dist/spawn/spawners/demo-server/main.js', import.meta.url))
-
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 const storedHash = hashPassword(PASSWORD)
 

@@ -4,6 +4,7 @@
  * naming the option, instead of failing at the first login.
  */
 import { ExplainedError } from '../../explained-error.ts'
+
 export class AuthenticatorConfigError extends ExplainedError {
   /** The option at fault, as written in the config (`authenticator.issuer`). */
   readonly option: string

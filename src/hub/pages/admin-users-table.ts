@@ -2,7 +2,8 @@
  * The admin page's users table, built for thousands of users: the server
  * filters (name contains the search text), sorts by any column in either
  * direction (name, admin, last activity — the later of the user's record and
- * their servers' activity — or server state) and sends one page of rows. Plus the activity statistics shown above it.
+ * their servers' activity — or server state) and sends one page of rows.
+ * Plus the activity statistics shown above it.
  * Pure apart from reading the hub's state: one pass over the users per page.
  */
 import type { HubContext } from '../context.ts'
@@ -16,8 +17,8 @@ import { serverUrl, stateBadge, stateOf } from './spawn-views.ts'
 export const ADMIN_PAGE_SIZE = 50
 
 /** The table's columns that sort; each has a natural first direction (see FIRST_DESCENDING). */
-export type AdminSort = 'name' | 'admin' | 'activity' | 'state'
-const SORTS: readonly AdminSort[] = ['name', 'admin', 'activity', 'state']
+const SORTS = ['name', 'admin', 'activity', 'state'] as const
+export type AdminSort = (typeof SORTS)[number]
 /** First click on these shows the "most" first: admins, the latest activity, running servers. */
 const FIRST_DESCENDING: ReadonlySet<AdminSort> = new Set(['admin', 'activity', 'state'])
 
@@ -172,10 +173,10 @@ export function usersTable(hub: HubContext, query: AdminQuery, xsrf: string, me:
   // A column heading links to sorting by it; on the sorted column it flips the direction.
   const sortHeading = (sort: AdminSort, label: string): Html => {
     const current = query.sort === sort
-    const reverse = current && !query.reverse
-    const arrow = current ? ((query.reverse !== FIRST_DESCENDING.has(sort)) ? ' ▼' : ' ▲') : ''
-    const aria = current ? html` aria-sort="${(query.reverse !== FIRST_DESCENDING.has(sort)) ? 'descending' : 'ascending'}"` : ''
-    return html`<th${aria}><a class="sort" href="${adminUrl(query, { sort, reverse, page: 1 })}" title="sort by ${label.toLowerCase()}${current ? ', other way round' : ''}">${label}${arrow}</a></th>`
+    const descending = query.reverse !== FIRST_DESCENDING.has(sort)
+    const aria = current ? html` aria-sort="${descending ? 'descending' : 'ascending'}"` : ''
+    const arrow = current ? (descending ? ' ▼' : ' ▲') : ''
+    return html`<th${aria}><a class="sort" href="${adminUrl(query, { sort, reverse: current && !query.reverse, page: 1 })}" title="sort by ${label.toLowerCase()}${current ? ', other way round' : ''}">${label}${arrow}</a></th>`
   }
   return html`<div class="stats">
 <div class="stat"><b>${page.total}</b><span>users</span></div>
