@@ -10,6 +10,7 @@ import type { Store } from '../store/store.ts'
 import type { Json, Spawner } from './spawner.ts'
 import type { ServerOp, ServerRecord, ServersState } from './server-store.ts'
 import type { ListOptions, ServerEvent, ServerManagerOptions, ServerStatus, SpawnLogger } from './server-status.ts'
+import { describeServer } from './server-status.ts'
 import { openServerStore } from './server-store.ts'
 import { KnownNamedServers } from './known-named.ts'
 import { LastOptions } from './last-options.ts'
@@ -356,29 +357,14 @@ export class ServerManager {
 
   #status(key: string): ServerStatus | undefined {
     const record = this.#record(key)
-    const pending = this.#pending.has(key)
-    const slash = key.indexOf('/')
-    const user = key.slice(0, slash)
-    const name = key.slice(slash + 1)
-    if (record === undefined && !pending) {
-      const known = this.#named.get(key)
-      if (known === undefined) return undefined
-      const stopping = this.#stopping.has(key)
-      return {
-        user, name, path: serverBaseUrl(user, name), ready: false, pending: stopping ? 'stop' : null, started: undefined,
-        lastActivity: known.lastActivity, userOptions: known.userOptions, stopped: !stopping,
-      }
-    }
-    return {
-      user,
-      name,
-      path: serverBaseUrl(user, name),
-      ready: record?.ready === true && !pending,
-      pending: this.#stopping.has(key) ? 'stop' : pending ? 'spawn' : null,
-      started: record?.started,
-      lastActivity: this.serverActivity(user, name),
-      userOptions: record?.userOptions ?? {},
-    }
+    const starting = this.#pending.has(key)
+    return describeServer(key, {
+      record,
+      starting,
+      stopping: this.#stopping.has(key),
+      known: record === undefined && !starting ? this.#named.get(key) : undefined,
+      lastActivity: record === undefined ? undefined : this.serverActivity(record.user, record.name),
+    })
   }
 
   #checkNamedServer(user: string, server: string): void {

@@ -1,10 +1,13 @@
 /**
  * The ServerManager's public shapes (lifecycle.ts): its options, the events
- * it reports, and a server as the hub's pages and REST API show it.
+ * it reports, and a server as the hub's pages and REST API show it — built
+ * here from what the manager knows of it (describeServer).
  */
 import type { RouteWriter } from './route-writer.ts'
 import type { Json, Spawner } from './spawner.ts'
 import type { ServerEnvProvider } from './server-env.ts'
+import type { KnownNamedServer, ServerRecord } from './server-store.ts'
+import { serverBaseUrl } from './server-names.ts'
 
 /** What pino's Logger offers, so any logger with these methods fits. */
 export interface SpawnLogger {
@@ -67,4 +70,44 @@ export interface ServerStatus {
 export interface ListOptions {
   /** Also known named servers that are stopped (JupyterHub's include_stopped_servers). */
   includeStopped?: boolean
+}
+
+/** What the manager knows of one server, for describeServer. */
+export interface ServerFacts {
+  /** Its persisted record: launched (ready or not). */
+  record: ServerRecord | undefined
+  /** A start is under way. */
+  starting: boolean
+  /** A stop is under way. */
+  stopping: boolean
+  /** A named server that stays known while stopped (looked up only when there is no record and no start). */
+  known: KnownNamedServer | undefined
+  /** Its latest activity (proxy traffic, own reports, start), when it has a record. */
+  lastActivity: number | undefined
+}
+
+/** `key` ('user/server') as the pages and API show it; undefined when it is not running, starting or known. */
+export function describeServer(key: string, facts: ServerFacts): ServerStatus | undefined {
+  const slash = key.indexOf('/')
+  const user = key.slice(0, slash)
+  const name = key.slice(slash + 1)
+  const path = serverBaseUrl(user, name)
+  const { record, starting, stopping } = facts
+  if (record === undefined && !starting) {
+    if (facts.known === undefined) return undefined
+    return {
+      user, name, path, ready: false, pending: stopping ? 'stop' : null, started: undefined,
+      lastActivity: facts.known.lastActivity, userOptions: facts.known.userOptions, stopped: !stopping,
+    }
+  }
+  return {
+    user,
+    name,
+    path,
+    ready: record?.ready === true && !starting,
+    pending: stopping ? 'stop' : starting ? 'spawn' : null,
+    started: record?.started,
+    lastActivity: facts.lastActivity,
+    userOptions: record?.userOptions ?? {},
+  }
 }
